@@ -1,0 +1,91 @@
+"""The ``nianbao`` command: a thin translator from arguments to library calls and exit codes.
+
+``check`` imports only the parsing and rule code it needs, so it starts fast; the pipeline
+commands (``demo``, ``upload``, ``ingest``, ``watch``, ``status``, ``query``) live in
+:mod:`nianbao.cli_pipeline` and import Prefect, boto3 and DuckDB only when run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+
+import click
+
+EXIT_OK = 0
+EXIT_RETURNED = 1
+EXIT_FAILED = 2
+_STATUS_EXIT = {"accepted": EXIT_OK, "returned": EXIT_RETURNED, "failed": EXIT_FAILED}
+_SKIP_SUFFIXES = (".expected.json",)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nianbao")
+def cli() -> None:
+    """Collect and check government information disclosure annual reports (政府信息公开工作年度报告)."""
+
+
+def _walk(paths: tuple[str, ...]) -> Iterator[str]:
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for f in sorted(files):
+                    if not f.startswith(".") and not f.endswith(_SKIP_SUFFIXES):
+                        yield os.path.join(root, f)
+        else:
+            yield p
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file, one per line.")
+@click.option("--year", type=int, default=None, help="The report year the files are declared for.")
+def check(paths: tuple[str, ...], as_json: bool, year: int | None) -> None:
+    """Check report files (folders are walked). Exit 0: all accepted, 1: some returned, 2: some failed."""
+    from nianbao.check import CheckContext, check_file
+
+    worst = EXIT_OK
+    context = CheckContext(declared_year=year)
+    for path in _walk(paths):
+        _, result = check_file(path, context)
+        worst = max(worst, _STATUS_EXIT[result.status])
+        if as_json:
+            click.echo(result.to_json())
+        else:
+            click.echo(_summary(result))
+    sys.exit(worst)
+
+
+def _summary(result) -> str:  # type: ignore[no-untyped-def]
+    """A readable per-file summary: status line, then each finding with its place and message."""
+    errors = sum(1 for f in result.findings if f.severity == "error")
+    warnings = len(result.findings) - errors
+    head = f"{result.source}: {result.status.upper()}"
+    facts = [x for x in (result.agency, f"{result.year}年" if result.year else None,
+                         f"{result.template}格式" if result.template else None) if x]
+    if facts:
+        head += f"  ({' · '.join(facts)})"
+    head += f"  {errors} error(s), {warnings} warning(s), {len(result.cells)} cells read"
+    lines = [head]
+    for f in result.findings:
+        place = f.location or f.at
+        lines.append(f"  {f.severity:<7} {f.rule:<20} {f.at:<32} {place}")
+        lines.append(f"          {f.message}")
+    return "\n".join(lines)
+
+
+def _register_pipeline() -> None:
+    try:
+        from nianbao.cli_pipeline import register
+    except ImportError:  # the pipeline commands are optional for `check`
+        return
+    register(cli)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    if len(sys.argv) < 2 or sys.argv[1] != "check":
+        _register_pipeline()
+    cli(prog_name="nianbao")

@@ -1,0 +1,46 @@
+"""Notices back to an agency: a receipt, a return with every finding, or a failure.
+
+The pipeline builds a ``NoticeInput`` for each upload it checked and calls ``render_notice``;
+it then writes ``RenderedNotice.json`` and ``RenderedNotice.markdown`` to
+``outbox/<agency_id>/<year>/<submission_id>.{json,md}`` (and may e-mail them with
+``nianbao.notices.deliver.send_email``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from nianbao.model.report import CheckResult, Report
+
+
+@dataclass
+class NoticeInput:
+    """Everything a notice says, gathered by the caller: the upload, the registry, the check."""
+
+    submission_id: str
+    key: str
+    agency_id: str | None
+    agency_name: str | None
+    year: int | None
+    received_at: datetime
+    sha256: str
+    size: int
+    result: CheckResult
+    report: Report | None
+    registry_email: str | None = None
+
+
+@dataclass
+class RenderedNotice:
+    """A notice ready to store or send."""
+
+    kind: str  # "receipt" | "return" | "failure" | "rejected"
+    subject: str
+    json: str
+    markdown: str
+
+
+from nianbao.notices.render import render_notice  # noqa: E402  (render imports the dataclasses above)
+
+__all__ = ["NoticeInput", "RenderedNotice", "render_notice"]

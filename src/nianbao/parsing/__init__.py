@@ -1,0 +1,40 @@
+"""File bytes → canonical report: sniff the type, read it into a Document, read the Document.
+
+Each format module is imported only when a file of its format arrives, so ``check`` on text files
+never pays for lxml, python-docx, openpyxl or pdfplumber.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from nianbao.errors import ParseFailed
+from nianbao.model.report import Report
+
+__all__ = ["ParseFailed", "parse", "read_document"]
+
+MAX_BYTES = 50 * 1024 * 1024
+_READERS = {
+    "text": "nianbao.parsing.text",
+    "html": "nianbao.parsing.html",
+    "docx": "nianbao.parsing.docx",
+    "xlsx": "nianbao.parsing.xlsx",
+    "pdf": "nianbao.parsing.pdf",
+}
+
+
+def read_document(data: bytes, name: str):  # type: ignore[no-untyped-def]
+    """The file's Document (its text and tables in reading order)."""
+    from nianbao.parsing.detect import sniff
+
+    if len(data) > MAX_BYTES:
+        raise ParseFailed(f"文件过大（超过 {MAX_BYTES // (1024 * 1024)} MB），请压缩图片或拆分后重新上传")
+    fmt = sniff(data, name)
+    return import_module(_READERS[fmt]).read(data)
+
+
+def parse(data: bytes, name: str) -> Report:
+    """Parse one file into a report. Raises ParseFailed when it cannot be read as a report."""
+    from nianbao.reading import build_report
+
+    return build_report(read_document(data, name), name)

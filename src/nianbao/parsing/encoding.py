@@ -1,0 +1,173 @@
+"""Bytes → text for the text-like formats (plain text, HTML), and the whitespace rules every reader shares.
+
+Why this exists: reports arrive from thousands of agency CMSs and desktops. The same table may be
+UTF-8, GBK/GB2312 (declared or not), GB18030 or UTF-16 (Windows "Unicode" text). Guessing wrong
+silently turns 自然人 into mojibake, and the label reader then finds nothing. So decoding goes from
+the most certain evidence to the least:
+
+1. a byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32);
+2. strict UTF-8 (almost never decodes GBK Chinese by accident);
+3. a declared charset (``<meta charset>``, ``http-equiv`` content type, ``<?xml encoding=``);
+   GB2312 and GBK are decoded as GB18030, their superset, because "gb2312" pages routinely use
+   GBK-only characters;
+4. strict GB18030 when it decodes cleanly *and* the result looks like Chinese;
+5. charset-normalizer (imported lazily: it is slow to import and rarely needed).
+
+Line endings are normalised to ``\\n``.
+
+The second half of the module is the whitespace rule shared by the HTML, DOCX, XLSX and PDF readers,
+so a label reads the same whatever the format:
+
+* every kind of space (NBSP from ``&nbsp;``, the ideographic space U+3000, tabs, line breaks) is a
+  space; zero-width characters are removed; runs collapse to one space; the ends are stripped;
+* a space between two CJK characters (ideographs, CJK and full-width punctuation) is dropped — it
+  is an artefact of justification, letter-spacing or source line wrapping, never meaningful in
+  Chinese (``结 果`` → ``结果``);
+* pieces of one cell (``<br>``, paragraphs, wrapped PDF lines) are joined with nothing when both
+  sides are CJK and with one space otherwise (``（四）无法`` + ``提供`` → ``（四）无法提供``;
+  ``2023`` + ``年`` → ``2023 年``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+_DECLARED = re.compile(
+    rb"""(?:<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+))"""
+    rb"""|(?:<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]+))""",
+    re.IGNORECASE,
+)
+_GB_ALIASES = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "ms936", "euc-cn", "gb18030", "x-euc-cn"}
+
+_SPACE_CHARS = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\r\n\f\v"
+_SPACES = re.compile(f"[ {_SPACE_CHARS}]+")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_QUOTES_AND_DASHES = frozenset("\u2018\u2019\u201c\u201d\u2014\u2026\u00b7")
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a text or HTML file, trying the most certain evidence first (see the module docstring)."""
+    text = _decode(data)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode(data: bytes) -> str:
+    bom = _decode_bom(data)
+    if bom is not None:
+        return bom
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = declared_charset(data)
+    if declared:
+        try:
+            return data.decode(declared)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and looks_chinese(text):
+        return text
+    return _decode_guess(data)
+
+
+def _decode_bom(data: bytes) -> str | None:
+    """Decode by byte-order mark, or None when there is none."""
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, errors="replace")
+    return None
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset an HTML/XML file declares in its first 4 KB, as a Python codec name (GB* → gb18030)."""
+    m = _DECLARED.search(data[:4096])
+    if not m:
+        return None
+    name = (m.group(1) or m.group(2) or b"").decode("ascii", "ignore").strip().lower()
+    if not name:
+        return None
+    if name in _GB_ALIASES or name.startswith("gb"):
+        return "gb18030"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def looks_chinese(text: str) -> bool:
+    """True when most non-ASCII characters are CJK (a clean GB18030 decode of real Chinese text)."""
+    non_ascii = [ch for ch in text if ord(ch) > 0x7F]
+    if not non_ascii:
+        return True
+    if any(0xE000 <= ord(ch) <= 0xF8FF for ch in non_ascii):  # private use area: a wrong guess
+        return False
+    cjk = sum(1 for ch in non_ascii if is_cjk(ch))
+    return cjk >= 0.8 * len(non_ascii)
+
+
+def _decode_guess(data: bytes) -> str:
+    """Last resort: charset-normalizer, then UTF-8 with replacement characters."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None:
+        return str(best)
+    return data.decode("utf-8", errors="replace")
+
+
+# --- whitespace and joining rules shared by all readers -------------------------------------------
+
+
+def is_cjk(ch: str) -> bool:
+    """True for CJK ideographs, CJK/full-width punctuation and forms, and Chinese quotes and dashes."""
+    o = ord(ch)
+    return (
+        0x2E80 <= o <= 0x9FFF
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFE30 <= o <= 0xFE4F
+        or 0xFF00 <= o <= 0xFFEF
+        or 0x20000 <= o <= 0x3FFFF
+        or ch in _QUOTES_AND_DASHES
+    )
+
+
+def normalize_space(text: str) -> str:
+    """Collapse every kind of whitespace to one space, drop spaces between CJK characters, strip."""
+    text = _ZERO_WIDTH.sub("", text)
+    text = _SPACES.sub(" ", text).strip()
+    if " " not in text:
+        return text
+    out: list[str] = []
+    n = len(text)
+    for i, ch in enumerate(text):
+        if ch == " " and 0 < i < n - 1 and is_cjk(text[i - 1]) and is_cjk(text[i + 1]):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def join_pieces(pieces: list[str]) -> str:
+    """Join the lines or paragraphs of one cell: nothing between two CJK characters, else one space."""
+    out = ""
+    for raw in pieces:
+        piece = normalize_space(raw)
+        if not piece:
+            continue
+        if not out:
+            out = piece
+        elif is_cjk(out[-1]) and is_cjk(piece[0]):
+            out += piece
+        else:
+            out += " " + piece
+    return out

@@ -1,0 +1,66 @@
+"""Cell text → number, per the cell's kind. Never a silent 0.
+
+Blank cells and the marks real reports print for "none" (``—``, ``-``, ``/``, ``无``) read as 0
+and are flagged ``blank``; full-width digits, thousands separators and surrounding spaces are
+normal. Anything else is invalid (``value is None``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+ZERO_MARKS = frozenset({"", "-", "—", "–", "―", "‐", "−", "--", "——", "/", "\\", "无", "／"})
+_COUNT = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)")
+_SIGNED = re.compile(r"([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)")
+_AMOUNT = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(万元|元)?")
+
+
+class Parsed(NamedTuple):
+    value: int | float | None
+    blank: bool
+
+
+def clean(text: str) -> str:
+    """NFKC (full-width digits and signs become ASCII) and strip every kind of space."""
+    return unicodedata.normalize("NFKC", text).strip().replace("\u00a0", "").replace("\u3000", "")
+
+
+def parse_number(text: str, kind: str) -> Parsed:
+    """Parse a cell's text as a value of ``kind`` (``count``, ``signed_count``, ``amount``)."""
+    t = clean(text)
+    if t in ZERO_MARKS:
+        return Parsed(0.0 if kind == "amount" else 0, True)
+    if kind == "count":
+        if _COUNT.fullmatch(t):
+            return Parsed(int(t.replace(",", "")), False)
+        return Parsed(None, False)
+    if kind == "signed_count":
+        m = _SIGNED.fullmatch(t)
+        if m:
+            n = int(m.group(2).replace(",", ""))
+            return Parsed(-n if m.group(1) in ("-", "−") else n, False)
+        return Parsed(None, False)
+    m = _AMOUNT.fullmatch(t)
+    if m:
+        whole = m.group(1).replace(",", "")
+        return Parsed(float(f"{whole}.{m.group(2)}" if m.group(2) else whole), False)
+    return Parsed(None, False)
+
+
+def is_value_like(text: str) -> bool:
+    """True when a cell holds a value (valid or not) rather than a label.
+
+    A label has at least two CJK characters; ``12件?``, ``O`` and ``1O`` are (invalid) values.
+    """
+    t = clean(text)
+    if t in ZERO_MARKS:
+        return True
+    cjk = 0
+    for ch in t:
+        if "\u4e00" <= ch <= "\u9fff":
+            cjk += 1
+            if cjk >= 2:
+                return False
+    return True

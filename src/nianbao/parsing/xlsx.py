@@ -1,0 +1,244 @@
+"""XLSX reports (Excel, WPS 表格) → :class:`Document`.
+
+Why it looks like this: agencies send the three tables as a workbook — one sheet per table
+(often named 表二/表三/表四) or the whole report in one sheet with headings, narrative in column A
+and the tables below. Merged ranges are what make the printed form (``三、本年度办理结果`` over
+20/22 rows), so the workbook is opened in normal mode: read-only mode is faster but drops
+``merged_cells`` (see ``benchmarks/bench_formats_read.py`` for the cost: reports are small).
+
+Per visible sheet:
+
+* the sheet name is emitted first as a text row;
+* rows are grouped into blocks separated by fully empty rows; a block whose rows each hold at most
+  one non-empty cell is narrative (one text row per cell line); any other block is one table;
+* in a table block that has cell borders, leading and trailing rows with a single non-empty cell
+  and no border (a heading or note typed above/below the drawn table) are text rows;
+* table cells: every grid position in the block's used column range that is not covered by a
+  merged range, empty ones included (``""``: a blank cell is data); merged ranges give
+  ``rowspan``/``colspan``; hidden rows and columns are skipped and do not count as grid columns;
+* values: ints as ``12`` (``3.0`` → ``3``), other floats as the shortest text that round-trips at
+  Excel's 15 significant digits (``4068.208``), never scientific notation; dates ISO; formulas
+  give their cached value (a formula never calculated by a spreadsheet program reads ``""``);
+* ``Row.line`` is the Excel row number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from nianbao.errors import ParseFailed
+from nianbao.parsing.document import Cell, Document, Row, grid_rows, text_row
+from nianbao.parsing.encoding import join_pieces, normalize_space
+
+MSG_CORRUPT = "XLSX 文件已损坏或不是有效的 Excel 工作簿，无法打开；请在 Excel/WPS 中重新另存为 .xlsx 或导出 PDF 后上传"
+MSG_EMPTY = "工作簿中没有可见的工作表内容，请上传填写完整的年度报告"
+
+
+def read(data: bytes) -> Document:
+    """Read an XLSX workbook into the intermediate form."""
+    wb = _open(data)
+    rows: list[Row] = []
+    tables = 0
+    for ws in wb.worksheets:
+        if getattr(ws, "sheet_state", "visible") != "visible":
+            continue
+        rows.append(text_row(normalize_space(ws.title)))
+        sheet_rows, tables = _read_sheet(ws, tables)
+        rows.extend(sheet_rows)
+    if not any(r.table is not None or r.line is not None for r in rows):
+        raise ParseFailed(MSG_EMPTY, "no non-empty cells in visible sheets")
+    return Document(rows=rows, title_hint=_title_hint(wb), source_format="xlsx")
+
+
+def _open(data: bytes) -> Any:
+    import openpyxl
+
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
+    except Exception as exc:  # BadZipFile, KeyError, InvalidFileException, XML errors…
+        raise ParseFailed(MSG_CORRUPT, f"{type(exc).__name__}: {exc}") from None
+
+
+def _title_hint(wb: Any) -> str | None:
+    try:
+        title = normalize_space(wb.properties.title or "")
+    except Exception:
+        title = ""
+    return title or None
+
+
+def value_text(value: Any) -> str:
+    """A cell value as report text (see the module docstring for numbers)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return float_text(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return join_pieces(str(value).split("\n"))
+
+
+def float_text(value: float) -> str:
+    """``3.0`` → ``3``; ``4068.208`` → ``4068.208``; never scientific notation."""
+    if not math.isfinite(value):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    text = repr(float(f"{value:.15g}"))
+    if "e" in text or "E" in text:
+        text = format(Decimal(text), "f")
+    return text
+
+
+@dataclass(slots=True)
+class _Grid:
+    """One sheet as positioned values: visible rows and columns only."""
+
+    values: dict[tuple[int, int], str]  # (excel row, excel col) → text, origin cells only
+    spans: dict[tuple[int, int], tuple[int, int]]  # origin → (rowspan, colspan) in visible units
+    covered: set[tuple[int, int]]  # non-origin positions of merged ranges
+    bordered: set[tuple[int, int]]
+    rows: list[int]  # visible excel row numbers
+    cols: list[int]  # visible excel column numbers
+
+
+def _hidden_cols(ws: Any) -> set[int]:
+    hidden: set[int] = set()
+    for dim in ws.column_dimensions.values():
+        if dim.hidden and dim.min and dim.max:
+            hidden.update(range(dim.min, dim.max + 1))
+    return hidden
+
+
+def _has_border(cell: Any) -> bool:
+    b = cell.border
+    return any(getattr(side, "style", None) for side in (b.left, b.right, b.top, b.bottom))
+
+
+def _load_grid(ws: Any) -> _Grid:
+    max_row, max_col = ws.max_row or 0, ws.max_column or 0
+    hidden_cols = _hidden_cols(ws)
+    rows = [r for r in range(1, max_row + 1) if not ws.row_dimensions[r].hidden]
+    cols = [c for c in range(1, max_col + 1) if c not in hidden_cols]
+    row_set, col_set = set(rows), set(cols)
+    spans: dict[tuple[int, int], tuple[int, int]] = {}
+    covered: set[tuple[int, int]] = set()
+    for mr in ws.merged_cells.ranges:
+        rs = sum(1 for r in range(mr.min_row, mr.max_row + 1) if r in row_set)
+        cs = sum(1 for c in range(mr.min_col, mr.max_col + 1) if c in col_set)
+        spans[(mr.min_row, mr.min_col)] = (max(rs, 1), max(cs, 1))
+        for r in range(mr.min_row, mr.max_row + 1):
+            for c in range(mr.min_col, mr.max_col + 1):
+                if (r, c) != (mr.min_row, mr.min_col):
+                    covered.add((r, c))
+    values: dict[tuple[int, int], str] = {}
+    bordered: set[tuple[int, int]] = set()
+    for row in ws.iter_rows(min_row=1, max_row=max_row, max_col=max_col):
+        for cell in row:
+            pos = (cell.row, cell.column)
+            if pos in covered or cell.row not in row_set or cell.column not in col_set:
+                continue
+            text = value_text(cell.value)
+            if text:
+                values[pos] = text
+            if cell.has_style and _has_border(cell):
+                bordered.add(pos)
+    return _Grid(values, spans, covered, bordered, rows, cols)
+
+
+def _read_sheet(ws: Any, tables: int) -> tuple[list[Row], int]:
+    grid = _load_grid(ws)
+    out: list[Row] = []
+    for block in _blocks(grid):
+        if all(_filled(grid, r) <= 1 for r in block):
+            out.extend(_text_rows(grid, block))
+            continue
+        head, body, tail = _split_titles(grid, block)
+        out.extend(_text_rows(grid, head))
+        out.extend(_table_rows(grid, body, tables))
+        tables += 1
+        out.extend(_text_rows(grid, tail))
+    return out, tables
+
+
+def _filled(grid: _Grid, r: int) -> int:
+    return sum(1 for c in grid.cols if (r, c) in grid.values)
+
+
+def _blocks(grid: _Grid) -> list[list[int]]:
+    """Runs of visible rows separated by rows with no value (rows covered by a merge stay inside)."""
+    blocks: list[list[int]] = []
+    current: list[int] = []
+    for r in grid.rows:
+        in_merge = any((r, c) in grid.covered for c in grid.cols)
+        if _filled(grid, r) or (in_merge and current):
+            current.append(r)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _split_titles(grid: _Grid, block: list[int]) -> tuple[list[int], list[int], list[int]]:
+    """Leading/trailing single-value rows without borders, when the block has borders at all."""
+    if not any((r, c) in grid.bordered for r in block for c in grid.cols):
+        return [], block, []
+
+    def is_title(r: int) -> bool:
+        return _filled(grid, r) <= 1 and not any((r, c) in grid.bordered for c in grid.cols)
+
+    start, end = 0, len(block)
+    while start < end and is_title(block[start]):
+        start += 1
+    while end > start and is_title(block[end - 1]):
+        end -= 1
+    return block[:start], block[start:end], block[end:]
+
+
+def _text_rows(grid: _Grid, block: list[int]) -> list[Row]:
+    out: list[Row] = []
+    for r in block:
+        for c in grid.cols:
+            text = grid.values.get((r, c))
+            if text:
+                out.extend(text_row(part, line=r) for part in [text] if part)
+    return out
+
+
+def _table_rows(grid: _Grid, block: list[int], table: int) -> list[Row]:
+    used = [c for c in grid.cols if any((r, c) in grid.values or (r, c) in grid.bordered for r in block)]
+    if not used:
+        return []
+    first, last = grid.cols.index(used[0]), grid.cols.index(used[-1])
+    span_cols = grid.cols[first : last + 1]
+    block_set = set(block)
+    cells_by_row: list[list[Cell]] = []
+    for i, r in enumerate(block):
+        cells: list[Cell] = []
+        for j, c in enumerate(span_cols):
+            if (r, c) in grid.covered:
+                continue
+            rowspan, colspan = grid.spans.get((r, c), (1, 1))
+            rowspan = min(rowspan, sum(1 for rr in block[i:] if rr in block_set))
+            colspan = min(colspan, len(span_cols) - j)
+            cells.append(Cell(grid.values.get((r, c), ""), col=j, colspan=colspan, rowspan=rowspan))
+        cells_by_row.append(cells)
+    rows = grid_rows(cells_by_row, table)
+    for row, r in zip(rows, block, strict=True):
+        row.line = r
+    return rows

@@ -1,0 +1,142 @@
+"""Table 三 (收到和处理政府信息公开申请情况), read by its row and column labels.
+
+Rows are recognised by distinctive phrases of their printed labels, so a reordered table, a label
+wrapped over two lines, a group label printed only on a group's first row, or a row shifted left
+all read the same. Columns come from the header when it names all seven, else the printed order.
+"""
+
+from __future__ import annotations
+
+from nianbao.reading.rows import Line
+from nianbao.reading.tables import ColumnMatcher, TableRead, header_positions, place
+
+COLUMNS = ("natural", "commercial", "research", "nonprofit", "legal", "other_org", "total")
+column_of = ColumnMatcher(
+    exact={"其他": "other_org", "总计": "total", "合计": "total", "自然人": "natural"},
+    contains=[("自然人", "natural"), ("商业企业", "commercial"), ("科研机构", "research"),
+              ("社会公益", "nonprofit"), ("法律服务", "legal")],
+)
+
+# (row key, phrases any of which identifies the row). Sub-rows come first: they beat group rows.
+ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("denied.state_secret", ("国家秘密",)),
+    ("denied.prohibited_by_law", ("法律行政法规禁止", "行政法规禁止公开")),
+    ("denied.security_stability", ("三安全一稳定", "三安全")),
+    ("denied.third_party", ("第三方合法权益",)),
+    ("denied.internal_affairs", ("三类内部事务", "内部事务信息")),
+    ("denied.process_info", ("四类过程性", "过程性信息")),
+    ("denied.enforcement_file", ("行政执法案卷", "执法案卷")),
+    ("denied.admin_query", ("行政查询事项", "行政查询")),
+    ("unavailable.not_held", ("不掌握相关政府信息", "本机关不掌握")),
+    ("unavailable.needs_creation", ("没有现成信息", "另行制作")),
+    ("unavailable.unclear", ("补正后申请内容仍不明确", "仍不明确")),
+    ("rejected.petition", ("信访举报投诉", "信访举报")),
+    ("rejected.duplicate", ("重复申请",)),
+    ("rejected.publication", ("公开出版物",)),
+    ("rejected.excessive", ("大量反复申请", "大量反复")),
+    ("rejected.confirmation", ("确认或重新出具", "重新出具已获取")),
+    ("other.no_correction", ("逾期不补正", "无正当理由逾期不补")),
+    ("other.no_fee", ("收费通知", "缴纳费用")),
+    ("new", ("本年新收",)),
+    ("carried_over", ("上年结转",)),
+    ("granted", ("予以公开",)),
+    ("partial", ("部分公开",)),
+    ("total", ("(七)总计", "七、总计", "(七)合计")),
+    ("carried_forward", ("结转下年度", "下年度继续办理")),
+    ("other", ("其他处理",)),
+)
+SUBROWS_2021 = ("other.no_correction", "other.no_fee", "other.other")
+_OTHER_OTHER = {"3.其他", "3其他", "(3)其他", "3、其他", "其他", "3.其它", "其它"}
+_TOTAL_EXACT = {"总计", "合计", "(七)", "七"}
+_GROUPS = (("不予公开", "denied"), ("无法提供", "unavailable"), ("不予处理", "rejected"),
+           ("其他处理", "other"), ("(六)", "other"), ("(三)", "denied"), ("(四)", "unavailable"),
+           ("(五)", "rejected"))
+
+
+def _candidates(text: str) -> list[str]:
+    keys = [key for key, phrases in ROWS if any(p in text for p in phrases)]
+    if "other" in keys and any(k.startswith("other.") for k in keys):
+        keys.remove("other")
+    return keys
+
+
+def _group(text: str) -> str | None:
+    for needle, group in _GROUPS:
+        if needle in text:
+            return group
+    return None
+
+
+def _match(line: Line, pending: str, group: str | None) -> str | None:
+    own = line.own
+    keys = _candidates(own)
+    if len(keys) == 1:
+        return keys[0]
+    if len(keys) > 1:
+        return None
+    if own in _TOTAL_EXACT:
+        return "total"
+    if own in _OTHER_OTHER or own.endswith(".其他") and len(own) <= 5:
+        return "other.other" if group == "other" else None
+    if pending:
+        keys = _candidates(pending + own)
+        if len(keys) == 1:
+            return keys[0]
+    return None
+
+
+def read_s3(lines: list[Line]) -> TableRead:
+    """Read table 三 from the rows of its section (or of the whole document)."""
+    out = TableRead("s3")
+    positions: dict[str, tuple[int, int]] = {}
+    pending = ""
+    group: str | None = None
+    single_other: Line | None = None
+    for line in lines:
+        if not line.values and not line.labels:
+            continue
+        if not line.has_values:
+            found = header_positions(line, column_of)
+            for k, v in found.items():
+                positions.setdefault(k, v)
+            if len(found) >= 2:
+                out.used.add(line.index)
+                pending = ""
+                continue
+        g = _group(line.own) or _group(line.context)
+        if g:
+            group = g
+        key = _match(line, pending, group)
+        if key is None or (not line.has_values and len(line.values) < 1):
+            if not line.has_values:
+                pending = (pending + line.own)[-200:]
+            else:
+                pending = ""
+            continue
+        pending = ""
+        if key.startswith(("denied.", "unavailable.", "rejected.", "other.")):
+            group = key.split(".", 1)[0]
+        if key == "other":
+            group = "other"
+            if single_other is None:
+                single_other = line
+            continue
+        _put(out, key, line, positions)
+    if single_other is not None and not any(k.startswith("s3.other.") for k in out.cells):
+        if not any(k.startswith("s3.other.") for k in out.unreadable):
+            _put(out, "other", single_other, positions)
+            out.layout = "2019"
+    if any(c.startswith("s3.other.") and c.count(".") == 3 for c in [*out.cells, *out.unreadable]):
+        out.layout = "2021"
+    return out
+
+
+def _put(out: TableRead, key: str, line: Line, positions: dict[str, tuple[int, int]]) -> None:
+    order = COLUMNS
+    if len(positions) == len(COLUMNS):
+        order = tuple(sorted(COLUMNS, key=lambda k: positions[k][0]))
+    placed = place(line, order, positions)
+    if placed is None:
+        out.put_row(key, COLUMNS, None, line)
+    else:
+        out.put_row(key, placed[0], placed[1], line)

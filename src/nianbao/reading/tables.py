@@ -1,0 +1,125 @@
+"""What the three table readers share: the result type, cell building, header positions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from nianbao.model.cells import catalog
+from nianbao.model.report import CellValue
+from nianbao.parsing.document import Cell
+from nianbao.parsing.numbers import parse_number
+from nianbao.reading.rows import Line, source, trim
+
+
+@dataclass
+class TableRead:
+    """What one table reader found."""
+
+    table: str
+    cells: dict[str, CellValue] = field(default_factory=dict)
+    layout: str | None = None
+    """The template whose rows this table has, when the table itself shows it."""
+    unreadable: list[str] = field(default_factory=list)
+    """Cells of rows that were found but whose values could not be placed in columns."""
+    used: set[int] = field(default_factory=set)
+    """Indices of the document rows this table consumed."""
+
+    @property
+    def found(self) -> bool:
+        return bool(self.cells) or bool(self.unreadable)
+
+    def put(self, cell_id: str, cell: Cell, line: Line) -> None:
+        """Record one cell (the first reading of a cell wins)."""
+        if cell_id in self.cells:
+            return
+        spec = catalog()[cell_id]
+        parsed = parse_number(cell.text, spec.kind)
+        raw = cell.text.strip()
+        self.cells[cell_id] = CellValue(
+            id=cell_id,
+            raw=raw,
+            value=parsed.value,
+            blank=parsed.blank,
+            source=source(self.table, line, spec.col_label),
+        )
+
+    def put_row(self, row_key: str, columns: Sequence[str], cells: Sequence[Cell] | None, line: Line) -> None:
+        """Record a row's cells in column order, or mark them unreadable."""
+        self.used.add(line.index)
+        if cells is None:
+            for col in columns:
+                cid = f"{self.table}.{row_key}.{col}"
+                if cid not in self.cells and cid not in self.unreadable:
+                    self.unreadable.append(cid)
+            return
+        for col, cell in zip(columns, cells, strict=True):
+            self.put(f"{self.table}.{row_key}.{col}", cell, line)
+
+
+def header_positions(line: Line, match: ColumnMatcher) -> dict[str, tuple[int, int]]:
+    """Column key → (first, last) grid position of each column label in a header row."""
+    out: dict[str, tuple[int, int]] = {}
+    if len(line.row.cells) < 2:
+        return out
+    for i, cell in enumerate(line.row.cells):
+        key = match(cell.text)
+        if key and key not in out:
+            start = cell.col if line.row.aligned else i
+            out[key] = (start, start + max(cell.colspan, 1) - 1)
+    return out
+
+
+class ColumnMatcher:
+    """Maps a header cell's text to a column key by exact labels and distinctive substrings."""
+
+    def __init__(self, exact: dict[str, str], contains: Iterable[tuple[str, str]]) -> None:
+        self.exact = exact
+        self.contains = tuple(contains)
+
+    def __call__(self, text: str) -> str | None:
+        from nianbao.reading.normalize import norm
+
+        t = norm(text)
+        if not t:
+            return None
+        if t in self.exact:
+            return self.exact[t]
+        for needle, key in self.contains:
+            if needle in t:
+                return key
+        return None
+
+
+def place(
+    line: Line,
+    order: Sequence[str],
+    positions: dict[str, tuple[int, int]],
+    *,
+    allow_subset: bool = True,
+) -> tuple[list[str], list[Cell]] | None:
+    """Put a row's values into columns: by count in header order, else by grid position.
+
+    Returns the columns and their cells, or None when the values cannot be placed honestly.
+    """
+    vals = trim(line.values, len(order))
+    if vals is not None:
+        return list(order), vals
+    if allow_subset and max(2, len(order) - 2) <= len(positions) < len(order):
+        sub = sorted(positions, key=lambda k: positions[k][0])
+        vals = trim(line.values, len(sub))
+        if vals is not None:
+            return sub, vals
+    if line.row.aligned and positions:
+        cols: list[str] = []
+        cells: list[Cell] = []
+        for cell in line.values:
+            for key, (lo, hi) in positions.items():
+                if lo <= cell.col <= hi and key not in cols:
+                    cols.append(key)
+                    cells.append(cell)
+                    break
+        placed = {id(c) for c in cells}
+        if cols and all(id(v) in placed for v in line.values if v.text.strip()):
+            return cols, cells
+    return None
