@@ -74,3 +74,9 @@ def template_cells(template: str) -> tuple[CellSpec, ...]:
 def spec(cell_id: str) -> CellSpec:
     """The spec of one cell id (KeyError for an unknown id)."""
     return catalog()[cell_id]
+
+
+@cache
+def table_cells(template: str, table: str) -> tuple[CellSpec, ...]:
+    """The cells of one table (``s2``/``s3``/``s4``) in one template, in catalog order."""
+    return tuple(c for c in template_cells(template) if c.table == table)

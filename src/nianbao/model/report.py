@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -26,20 +27,25 @@ TABLE_TITLES = {"s2": "表二（主动公开政府信息情况）", "s3": "表�
                 "s4": "表四（政府信息公开行政复议、行政诉讼情况）"}
 
 
-class Source(BaseModel):
-    """Where a cell was read: enough for a notice to point a clerk at it."""
+@dataclass(slots=True)
+class Source:
+    """Where a cell was read: enough for a notice to point a clerk at it.
+
+    Plain dataclasses (not pydantic models) for the ~200 cells of every report: building them is
+    the hot path of reading, and pydantic still validates and serialises them inside ``Report``.
+    """
 
     table: str
     """``s2``, ``s3`` or ``s4``."""
     row_label: str
-    """The row label as printed in the document (normalised whitespace)."""
-    col_label: str
-    """The column label of the national format for this cell."""
+    """The row label as printed in the document (normalised whitespace); the column is the
+    cell's (its label is in the catalog)."""
     line: int | None = None
     page: int | None = None
 
 
-class CellValue(BaseModel):
+@dataclass(slots=True)
+class CellValue:
     """One cell as read from the document."""
 
     id: str
@@ -47,9 +53,9 @@ class CellValue(BaseModel):
     """The cell's text exactly as found (whitespace-trimmed)."""
     value: int | float | None
     """The parsed value; ``None`` when the text is not a valid value of the cell's kind."""
+    source: Source
     blank: bool = False
     """True when the document printed no number (blank, —, /, 无) and the value was read as 0."""
-    source: Source
 
 
 class ReportMeta(BaseModel):

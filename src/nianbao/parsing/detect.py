@@ -39,7 +39,9 @@ _TAG_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 MSG_EMPTY = "文件为空，请重新上传完整的年度报告文件"
 MSG_OLD_OFFICE = "这是旧版 Word/Excel 二进制文件（.doc/.xls），请另存为 .docx/.xlsx 或 PDF 后重新上传"
-MSG_ENCRYPTED_OFFICE = "文件设置了打开密码（已加密），无法读取；请取消密码后另存为 .docx/.xlsx 或 PDF 重新上传"
+MSG_ENCRYPTED_OFFICE = (
+    "文件设置了打开密码（已加密），无法读取；请取消密码后另存为 .docx/.xlsx 或 PDF 重新上传"
+)
 MSG_IMAGE = "图片不是可读的报告，请上传带文字层的PDF或DOCX"
 MSG_ZIP = "这是压缩包或不支持的版式文件（如 .zip、.ofd、.pptx、.odt），请上传 PDF、DOCX、XLSX 或网页（HTML）格式的年度报告"
 MSG_RTF = "这是 RTF 文件，请在 Word/WPS 中另存为 .docx 或 PDF 后重新上传"

@@ -37,11 +37,25 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 MAX_CELL_CHARS = 300
 
-MSG_CORRUPT = "DOCX 文件已损坏或不是有效的 Word 文档，无法打开；请在 Word/WPS 中重新另存为 .docx 或导出 PDF 后上传"
+MSG_CORRUPT = (
+    "DOCX 文件已损坏或不是有效的 Word 文档，无法打开；请在 Word/WPS 中重新另存为 .docx 或导出 PDF 后上传"
+)
 
-_SKIP = frozenset({f"{W}del", f"{W}moveFrom", f"{W}instrText", f"{W}delText", f"{W}delInstrText",
-                   f"{MC}Fallback", f"{W}pPr", f"{W}rPr", f"{W}footnoteReference", f"{W}endnoteReference",
-                   f"{W}commentReference"})
+_SKIP = frozenset(
+    {
+        f"{W}del",
+        f"{W}moveFrom",
+        f"{W}instrText",
+        f"{W}delText",
+        f"{W}delInstrText",
+        f"{MC}Fallback",
+        f"{W}pPr",
+        f"{W}rPr",
+        f"{W}footnoteReference",
+        f"{W}endnoteReference",
+        f"{W}commentReference",
+    }
+)
 
 
 def read(data: bytes) -> Document:
@@ -100,8 +114,21 @@ def _chinese(n: int, digits: str = _CN_DIGITS, ten: str = "十") -> str:
 
 def _roman(n: int) -> str:
     out = ""
-    for value, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-                       (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+    for value, sym in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
         while n >= value:
             out += sym
             n -= value

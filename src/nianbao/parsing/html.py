@@ -44,15 +44,18 @@ if TYPE_CHECKING:
 MAX_CELL_CHARS = 300
 """A table with a longer cell is page layout, not a report table."""
 
-_DROP_TAGS = frozenset(
-    "script style noscript template nav header footer iframe object embed select option button svg "
-    "input textarea".split()
-)
-_BLOCK_TAGS = frozenset(
-    "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd tr td th thead tbody tfoot caption section article "
-    "main aside blockquote pre address center figure figcaption hr form fieldset legend details "
-    "summary body html".split()
-)
+# fmt: off
+_DROP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "nav", "header", "footer", "iframe", "object", "embed",
+    "select", "option", "button", "svg", "input", "textarea",
+})
+_BLOCK_TAGS = frozenset({
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "tr", "td", "th",
+    "thead", "tbody", "tfoot", "caption", "section", "article", "main", "aside", "blockquote", "pre",
+    "address", "center", "figure", "figcaption", "hr", "form", "fieldset", "legend", "details", "summary",
+    "body", "html",
+})
+# fmt: on
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _NON_SPACE = re.compile(r"\S")
@@ -106,9 +109,7 @@ def _drop_invisible(root: HtmlElement) -> None:
         if tag == "title":
             continue
         if (
-            tag in _DROP_TAGS
-            or el.get("hidden") is not None
-            or _HIDDEN_STYLE.search(el.get("style") or "")
+            tag in _DROP_TAGS or el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or "")
         ) and el.getparent() is not None:
             doomed.append(el)
     for el in doomed:

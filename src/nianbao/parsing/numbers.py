@@ -24,6 +24,8 @@ class Parsed(NamedTuple):
 
 def clean(text: str) -> str:
     """NFKC (full-width digits and signs become ASCII) and strip every kind of space."""
+    if text.isascii():
+        return text.strip()
     return unicodedata.normalize("NFKC", text).strip().replace("\u00a0", "").replace("\u3000", "")
 
 
@@ -54,6 +56,12 @@ def is_value_like(text: str) -> bool:
 
     A label has at least two CJK characters; ``12件?``, ``O`` and ``1O`` are (invalid) values.
     """
+    cjk = 0
+    for ch in text:  # the common case, a label, is decided before any normalisation
+        if "\u4e00" <= ch <= "\u9fff":
+            cjk += 1
+            if cjk >= 2:
+                return False
     t = clean(text)
     if t in ZERO_MARKS:
         return True

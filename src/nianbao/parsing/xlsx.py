@@ -35,7 +35,9 @@ from nianbao.errors import ParseFailed
 from nianbao.parsing.document import Cell, Document, Row, grid_rows, text_row
 from nianbao.parsing.encoding import join_pieces, normalize_space
 
-MSG_CORRUPT = "XLSX 文件已损坏或不是有效的 Excel 工作簿，无法打开；请在 Excel/WPS 中重新另存为 .xlsx 或导出 PDF 后上传"
+MSG_CORRUPT = (
+    "XLSX 文件已损坏或不是有效的 Excel 工作簿，无法打开；请在 Excel/WPS 中重新另存为 .xlsx 或导出 PDF 后上传"
+)
 MSG_EMPTY = "工作簿中没有可见的工作表内容，请上传填写完整的年度报告"
 
 
@@ -73,7 +75,7 @@ def _title_hint(wb: Any) -> str | None:
 
 
 def value_text(value: Any) -> str:
-    """A cell value as report text (see the module docstring for numbers)."""
+    """A cell value as report text (see the module docstring); lines of a string are kept apart by ``\\n``."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -88,7 +90,8 @@ def value_text(value: Any) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    return join_pieces(str(value).split("\n"))
+    lines = (normalize_space(line) for line in str(value).replace("\r", "\n").split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def float_text(value: float) -> str:
@@ -214,9 +217,8 @@ def _text_rows(grid: _Grid, block: list[int]) -> list[Row]:
     out: list[Row] = []
     for r in block:
         for c in grid.cols:
-            text = grid.values.get((r, c))
-            if text:
-                out.extend(text_row(part, line=r) for part in [text] if part)
+            text = grid.values.get((r, c), "")
+            out.extend(text_row(line, line=r) for line in text.split("\n") if line)
     return out
 
 
@@ -226,7 +228,6 @@ def _table_rows(grid: _Grid, block: list[int], table: int) -> list[Row]:
         return []
     first, last = grid.cols.index(used[0]), grid.cols.index(used[-1])
     span_cols = grid.cols[first : last + 1]
-    block_set = set(block)
     cells_by_row: list[list[Cell]] = []
     for i, r in enumerate(block):
         cells: list[Cell] = []
@@ -234,9 +235,10 @@ def _table_rows(grid: _Grid, block: list[int], table: int) -> list[Row]:
             if (r, c) in grid.covered:
                 continue
             rowspan, colspan = grid.spans.get((r, c), (1, 1))
-            rowspan = min(rowspan, sum(1 for rr in block[i:] if rr in block_set))
+            rowspan = min(rowspan, len(block) - i)
             colspan = min(colspan, len(span_cols) - j)
-            cells.append(Cell(grid.values.get((r, c), ""), col=j, colspan=colspan, rowspan=rowspan))
+            text = join_pieces(grid.values.get((r, c), "").split("\n"))
+            cells.append(Cell(text, col=j, colspan=colspan, rowspan=rowspan))
         cells_by_row.append(cells)
     rows = grid_rows(cells_by_row, table)
     for row, r in zip(rows, block, strict=True):

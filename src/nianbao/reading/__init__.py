@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nianbao.errors import ParseFailed
-from nianbao.model.cells import template_cells
+from nianbao.model.cells import table_cells
 from nianbao.model.report import Report
 from nianbao.parsing.document import Document
 from nianbao.reading.meta import read_meta
@@ -64,9 +64,7 @@ def build_report(doc: Document, source: str) -> Report:
         report.tables.append(t.table)
         report.layouts[t.table] = layouts[t.table]  # type: ignore[assignment]
         used |= t.used
-        for spec in template_cells(layouts[t.table]):
-            if spec.table != t.table:
-                continue
+        for spec in table_cells(layouts[t.table], t.table):
             cell = t.cells.get(spec.id)
             if cell is not None:
                 report.cells[spec.id] = cell

@@ -31,7 +31,7 @@ def find_title(lines: list[str], hint: str | None) -> str | None:
         h = _clean(hint)
         if any(w in h for w in _TITLE_WORDS) and "公开" in h:
             return h
-    head = [_clean(x) for x in lines[:25]]
+    head = [_clean(x) if "公开" in x and len(x) <= 200 else x for x in lines[:25]]
     for i, t in enumerate(head):
         if not t or len(t) > 80:
             continue
@@ -74,7 +74,7 @@ def read_meta(lines: list[str], hint: str | None) -> ReportMeta:
         if m:
             meta.title_year = int(m.group(1))
         meta.agency = agency_of(title, lines)
-    head = unicodedata.normalize("NFKC", "".join(lines[:80]))
+    head = unicodedata.normalize("NFKC", "".join(lines[:60]))[:6000]
     head = re.sub(r"\s+", "", head)
     for m in _PERIOD.finditer(head):
         before = head[max(0, m.start() - 30) : m.start()]

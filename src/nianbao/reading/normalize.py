@@ -15,10 +15,15 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": 
 
 def norm(text: str) -> str:
     """The comparison form of a label."""
+    if text.isascii():
+        return _DROP.sub("", text)
     return _DROP.sub("", unicodedata.normalize("NFKC", text).translate(_QUOTES))
+
+
+_SPACES = re.compile(r"[\s\u00a0\u3000]+")
+_CJK_GAP = re.compile(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])")
 
 
 def display(text: str) -> str:
     """A label as shown in messages: whitespace runs removed between CJK, trimmed."""
-    t = re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u3000", " ")).strip()
-    return re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", t)
+    return _CJK_GAP.sub("", _SPACES.sub(" ", text).strip())

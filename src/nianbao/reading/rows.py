@@ -41,9 +41,14 @@ class Line:
         return any(c.text.strip() for c in self.values)
 
 
+_LONGEST_LABEL = 120
+
+
 def split_row(index: int, row: Row) -> Line:
     """Split a row into label cells and trailing value cells."""
     cells = row.cells
+    if row.table is None and len(cells) == 1 and len(cells[0].text) > _LONGEST_LABEL:
+        return Line(index, row, cells, [], "", "")  # a paragraph of running text, no label to match
     last_label = -1
     for i in range(len(cells) - 1, -1, -1):
         if not is_value_like(cells[i].text):
@@ -66,12 +71,6 @@ def trim(values: list[Cell], k: int) -> list[Cell] | None:
     return vals if len(vals) == k else None
 
 
-def source(table: str, line: Line, col_label: str) -> Source:
-    """Where a cell was read."""
-    return Source(
-        table=table,
-        row_label=line.label_display or "",
-        col_label=col_label,
-        line=line.row.line,
-        page=line.row.page,
-    )
+def source(table: str, line: Line) -> Source:
+    """Where a row's cells were read (one object shared by the row's cells)."""
+    return Source(table=table, row_label=line.label_display, line=line.row.line, page=line.row.page)

@@ -7,6 +7,8 @@ all read the same. Columns come from the header when it names all seven, else th
 
 from __future__ import annotations
 
+import re
+
 from nianbao.reading.rows import Line
 from nianbao.reading.tables import ColumnMatcher, TableRead, header_positions, place
 
@@ -53,8 +55,13 @@ _GROUPS = (("不予公开", "denied"), ("无法提供", "unavailable"), ("不予
            ("(五)", "rejected"))
 
 
+_ROW_RE = re.compile("|".join(f"(?P<r{i}>{'|'.join(map(re.escape, phrases))})" for i, (_, phrases) in enumerate(ROWS)))
+_ROW_KEYS = {f"r{i}": key for i, (key, _) in enumerate(ROWS)}
+
+
 def _candidates(text: str) -> list[str]:
-    keys = [key for key, phrases in ROWS if any(p in text for p in phrases)]
+    found = {_ROW_KEYS[m.lastgroup] for m in _ROW_RE.finditer(text) if m.lastgroup}
+    keys = [key for key, _ in ROWS if key in found]
     if "other" in keys and any(k.startswith("other.") for k in keys):
         keys.remove("other")
     return keys

@@ -28,7 +28,7 @@ def heading_of(line: Line) -> str | None:
         return None
     if len(line.row.cells) > 2:
         return None
-    t = norm(line.row.text)
+    t = line.own if not line.values else norm(line.row.text)
     if not t or len(t) > 40:
         return None
     numbered = bool(_NUMBERED.match(t))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from nianbao.model.cells import catalog
-from nianbao.model.report import CellValue
+from nianbao.model.report import CellValue, Source
 from nianbao.parsing.document import Cell
 from nianbao.parsing.numbers import parse_number
 from nianbao.reading.rows import Line, source, trim
@@ -29,19 +29,18 @@ class TableRead:
     def found(self) -> bool:
         return bool(self.cells) or bool(self.unreadable)
 
-    def put(self, cell_id: str, cell: Cell, line: Line) -> None:
+    def put(self, cell_id: str, cell: Cell, where: Source) -> None:
         """Record one cell (the first reading of a cell wins)."""
         if cell_id in self.cells:
             return
         spec = catalog()[cell_id]
         parsed = parse_number(cell.text, spec.kind)
-        raw = cell.text.strip()
         self.cells[cell_id] = CellValue(
             id=cell_id,
-            raw=raw,
+            raw=cell.text.strip(),
             value=parsed.value,
             blank=parsed.blank,
-            source=source(self.table, line, spec.col_label),
+            source=where,
         )
 
     def put_row(self, row_key: str, columns: Sequence[str], cells: Sequence[Cell] | None, line: Line) -> None:
@@ -53,8 +52,9 @@ class TableRead:
                 if cid not in self.cells and cid not in self.unreadable:
                     self.unreadable.append(cid)
             return
+        where = source(self.table, line)
         for col, cell in zip(columns, cells, strict=True):
-            self.put(f"{self.table}.{row_key}.{col}", cell, line)
+            self.put(f"{self.table}.{row_key}.{col}", cell, where)
 
 
 def header_positions(line: Line, match: ColumnMatcher) -> dict[str, tuple[int, int]]:

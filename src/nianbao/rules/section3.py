@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import TYPE_CHECKING
 
 from nianbao.model.cells import template_cells
@@ -18,10 +19,14 @@ COLS = (*PARTS, "total")
 _EDGE_ROWS = ("new", "carried_over", "total", "carried_forward")
 
 
-def rows_of(report: Report) -> list[str]:
+@cache
+def _rows(layout: str) -> tuple[str, ...]:
+    return tuple(c.row for c in template_cells(layout) if c.table == "s3" and c.col == "natural")
+
+
+def rows_of(report: Report) -> tuple[str, ...]:
     """Row keys of table 三 in the layout the report's table was read with, in printed order."""
-    layout = report.layouts.get("s3") or report.template or "2021"
-    return [c.row for c in template_cells(layout) if c.table == "s3" and c.col == "natural"]
+    return _rows(report.layouts.get("s3") or report.template or "2021")
 
 
 def outcome_rows(report: Report) -> list[str]:

@@ -1,0 +1,255 @@
+"""The bucket behind a tiny protocol, and its one implementation: boto3 over HTTP.
+
+Every environment (AWS S3, MinIO, Ceph RGW, OSS in production; a moto server in tests and the
+demo) goes through :class:`S3Store`, chosen only by the endpoint in the settings, so the code the
+tests exercise is the code production runs. botocore's exceptions stop here: callers see
+:class:`~nianbao.errors.TransientError` (retry may help: timeouts, 5xx, throttling),
+:class:`~nianbao.errors.ConfigError` (bucket or credentials wrong: fix the settings) or
+:class:`~nianbao.errors.TerminalError` (anything else), so Prefect retries only what can heal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from nianbao.errors import ConfigError, TerminalError, TransientError
+
+if TYPE_CHECKING:
+    from nianbao.config import Settings
+
+_TRANSIENT_CODES = {
+    "InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "Throttling",
+    "ThrottlingException", "RequestTimeTooSkewed", "OperationAborted", "503", "500", "502", "504",
+}
+_CONFIG_CODES = {
+    "NoSuchBucket", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+    "InvalidBucketName", "AllAccessDisabled", "PermanentRedirect", "AuthorizationHeaderMalformed",
+}
+
+
+class ObjectGone(TerminalError):
+    """The object was listed but is no longer there (deleted or replaced in between)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """One object as a listing shows it: enough to decide whether it is new."""
+
+    key: str
+    etag: str
+    size: int
+    last_modified: datetime
+    version_id: str | None = None
+
+
+@dataclass(slots=True)
+class StoredObject:
+    """One object's bytes with the identity of exactly the version that was read."""
+
+    key: str
+    data: bytes
+    etag: str
+    last_modified: datetime
+    version_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+
+
+class ObjectStore(Protocol):
+    """What the pipeline needs from a bucket."""
+
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectRef]:
+        """Objects under ``prefix`` in key order, page by page (never the whole listing at once)."""
+        ...
+
+    def head(self, key: str) -> ObjectRef | None:
+        """The object's identity, or ``None`` if it does not exist."""
+        ...
+
+    def get(self, key: str) -> StoredObject:
+        """The object's bytes and metadata; raises :class:`ObjectGone` if it vanished."""
+        ...
+
+    def get_bytes(self, key: str) -> bytes:
+        """Just the bytes."""
+        ...
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        if_none_match: bool = False,
+        metadata: dict[str, str] | None = None,
+    ) -> bool:
+        """Write an object; with ``if_none_match`` only if absent. True if this call wrote it."""
+        ...
+
+
+def _etag(raw: str | None) -> str:
+    return (raw or "").strip('"')
+
+
+def translate(exc: Exception, what: str) -> Exception:
+    """The nianbao error for a botocore exception raised while doing ``what``."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionError as BotoConnectionError,
+        HTTPClientError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
+
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return ConfigError(f"{what}: no S3 credentials; set NIANBAO_S3__ACCESS_KEY_ID/_SECRET_ACCESS_KEY")
+    if isinstance(exc, BotoConnectionError | HTTPClientError):
+        return TransientError(f"{what}: cannot reach the S3 endpoint ({exc}); is it running?")
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if code in ("NoSuchKey", "404", "NotFound"):
+            return ObjectGone(f"{what}: object not found")
+        if code in _CONFIG_CODES or status in (301, 403):
+            return ConfigError(f"{what}: {code} ({err.get('Message', '')}); check the bucket name, "
+                               "endpoint and credentials in the settings")
+        if code in _TRANSIENT_CODES or status >= 500 or status == 429:
+            return TransientError(f"{what}: {code or status}, retry later")
+        return TerminalError(f"{what}: {code or status} {err.get('Message', '')}")
+    return TerminalError(f"{what}: {type(exc).__name__}: {exc}")
+
+
+class S3Store:
+    """:class:`ObjectStore` over boto3, path-style, against any S3-compatible endpoint."""
+
+    def __init__(self, bucket: str, client: Any) -> None:
+        self.bucket = bucket
+        self.client = client
+        self._conditional_put = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> S3Store:
+        """A store for the configured bucket and endpoint."""
+        import boto3
+        from botocore.config import Config
+
+        s3 = settings.s3
+        config = Config(
+            s3={"addressing_style": s3.addressing_style},
+            retries={"max_attempts": s3.max_attempts, "mode": "standard"},
+            connect_timeout=s3.connect_timeout,
+            read_timeout=s3.read_timeout,
+            max_pool_connections=16,
+            # Older RGW and OSS reject the flexible checksums botocore now sends by default.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        )
+        client = boto3.session.Session().client(
+            "s3",
+            endpoint_url=settings.endpoint_url,
+            region_name=s3.region,
+            aws_access_key_id=s3.access_key_id.get_secret_value() if s3.access_key_id else None,
+            aws_secret_access_key=s3.secret_access_key.get_secret_value() if s3.secret_access_key else None,
+            config=config,
+        )
+        return cls(s3.bucket, client)
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if it does not exist (demo and tests; production buckets pre-exist)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+                raise translate(exc, f"head bucket {self.bucket}") from exc
+        except BotoCoreError as exc:
+            raise translate(exc, f"head bucket {self.bucket}") from exc
+        try:
+            self.client.create_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, f"create bucket {self.bucket}") from exc
+
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectRef]:
+        """Objects under ``prefix`` in key order, streamed one ListObjectsV2 page at a time."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+        if start_after:
+            kwargs["StartAfter"] = start_after
+        pages = self.client.get_paginator("list_objects_v2").paginate(**kwargs)
+        try:
+            for page in pages:
+                for obj in page.get("Contents", ()):
+                    yield ObjectRef(obj["Key"], _etag(obj.get("ETag")), int(obj.get("Size", 0)),
+                                    obj["LastModified"])
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, f"list s3://{self.bucket}/{prefix}") from exc
+
+    def head(self, key: str) -> ObjectRef | None:
+        """The object's identity, or ``None`` if absent."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            r = self.client.head_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            err = translate(exc, f"head s3://{self.bucket}/{key}")
+            if isinstance(err, ObjectGone):
+                return None
+            raise err from exc
+        return ObjectRef(key, _etag(r.get("ETag")), int(r.get("ContentLength", 0)), r["LastModified"],
+                         r.get("VersionId"))
+
+    def get(self, key: str) -> StoredObject:
+        """The object's bytes and the identity of the version read."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            r = self.client.get_object(Bucket=self.bucket, Key=key)
+            data = r["Body"].read()
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, f"get s3://{self.bucket}/{key}") from exc
+        meta = {k.lower(): v for k, v in (r.get("Metadata") or {}).items()}
+        return StoredObject(key, data, _etag(r.get("ETag")), r["LastModified"], r.get("VersionId"), meta,
+                            r.get("ContentType"))
+
+    def get_bytes(self, key: str) -> bytes:
+        """Just the bytes of ``key``."""
+        return self.get(key).data
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        if_none_match: bool = False,
+        metadata: dict[str, str] | None = None,
+    ) -> bool:
+        """Write ``key``. With ``if_none_match`` the write is create-only (``If-None-Match: *``);
+        on servers without conditional PUT (Swift) it degrades to HEAD-then-PUT."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "Body": data, "ContentType": content_type}
+        if metadata:
+            kwargs["Metadata"] = metadata
+        if if_none_match and not self._conditional_put and self.head(key) is not None:
+            return False
+        if if_none_match and self._conditional_put:
+            kwargs["IfNoneMatch"] = "*"
+        try:
+            self.client.put_object(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            if code == "NotImplemented" and if_none_match and self._conditional_put:
+                self._conditional_put = False
+                return self.put(key, data, content_type, if_none_match, metadata)
+            raise translate(exc, f"put s3://{self.bucket}/{key}") from exc
+        except BotoCoreError as exc:
+            raise translate(exc, f"put s3://{self.bucket}/{key}") from exc
+        return True
