@@ -7,7 +7,7 @@ Loaded once from the package's own copy of ``cells.json`` (the public contract i
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -47,11 +47,23 @@ class CellSpec:
 
 
 @cache
+def _raw() -> list[dict[str, object]]:
+    data = json.loads(resources.files("nianbao.spec").joinpath("cells.json").read_text(encoding="utf-8"))
+    return data["cells"]  # type: ignore[no-any-return]
+
+
+@cache
 def catalog() -> dict[str, CellSpec]:
     """All cells by id, in the order of ``cells.json``."""
-    raw = json.loads(resources.files("nianbao.spec").joinpath("cells.json").read_text(encoding="utf-8"))
+    raw = {"cells": _raw()}
     out: dict[str, CellSpec] = {}
     for c in raw["cells"]:
+        prior = out.get(c["id"])
+        if prior is not None:
+            # the same cell in both templates under two printed labels (本年处理决定数量 /
+            # 处理决定数量): one id, the templates merged, the first label kept
+            out[c["id"]] = replace(prior, templates=(*prior.templates, *c["templates"]))
+            continue
         out[c["id"]] = CellSpec(
             id=c["id"],
             section=c["section"],
@@ -67,8 +79,9 @@ def catalog() -> dict[str, CellSpec]:
 
 @cache
 def template_cells(template: str) -> tuple[CellSpec, ...]:
-    """The cells of one template, in catalog order."""
-    return tuple(c for c in catalog().values() if template in c.templates)
+    """The cells of one template, in the order ``cells.json`` lists them for that template."""
+    specs = catalog()
+    return tuple(specs[c["id"]] for c in _raw() if template in c["templates"])  # type: ignore[index,operator]
 
 
 def spec(cell_id: str) -> CellSpec:

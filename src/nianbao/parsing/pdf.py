@@ -217,6 +217,7 @@ def _chars(textpage: Any, top: float) -> tuple[list[_Char], int]:
     raw = textpage.raw
     n = R.FPDFText_CountChars(raw)
     rect = R.FS_RECTF()
+    tight = tuple(ctypes.c_double() for _ in range(4))
     out: list[_Char] = []
     unmapped = 0
     pending_high = 0
@@ -233,12 +234,35 @@ def _chars(textpage: Any, top: float) -> tuple[list[_Char], int]:
         angle = R.FPDFText_GetCharAngle(raw, i)
         if angle > 0 and min(abs(angle - k * math.pi / 2) for k in range(5)) > 0.05:
             continue  # rotated watermark text
-        if not R.FPDFText_GetLooseCharBox(raw, i, rect):
+        box = _char_box(raw, i, rect, tight)
+        if box is None:
             continue
         if R.FPDFText_HasUnicodeMapError(raw, i) == 1:
             unmapped += 1
-        out.append(_Char(chr(u), rect.left, rect.right, top - rect.top, top - rect.bottom))
+        left, bottom, right, upper = box
+        out.append(_Char(chr(u), left, right, top - upper, top - bottom))
     return out, unmapped
+
+
+def _char_box(raw: Any, i: int, rect: Any, tight: tuple[Any, ...]) -> tuple[float, float, float, float] | None:
+    """The loose (font-height) box of a character, or a square around its glyph when the loose box is absurd.
+
+    PDFium computes loose boxes from the unscaled font size for some vertical-writing fonts (洪泽
+    2023: 200-point boxes around 9-point glyphs), which would put the glyph in the wrong cell.
+    """
+    import pypdfium2.raw as R
+
+    if not R.FPDFText_GetLooseCharBox(raw, i, rect):
+        return None
+    box = (rect.left, rect.bottom, rect.right, rect.top)
+    if not R.FPDFText_GetCharBox(raw, i, *tight):
+        return box
+    l, r, b, t = (v.value for v in tight)
+    side = max(r - l, t - b)
+    if side > 0 and (box[2] - box[0] > 3 * side + 2 or box[3] - box[1] > 3 * side + 2):
+        cx, cy = (l + r) / 2, (b + t) / 2
+        return cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
+    return box
 
 
 def _lines(chars: list[_Char]) -> list[_Line]:
@@ -311,7 +335,7 @@ def _edges(page: Any, top: float) -> list[dict[str, Any]]:
     x, y = ctypes.c_float(), ctypes.c_float()
     for obj in page.get_objects(filter=[R.FPDF_PAGEOBJ_PATH]):
         raw = obj.raw
-        if R.FPDFPath_GetDrawMode(raw, fill, stroke) and fill.value == 0 and not stroke.value:
+        if not _visible(raw, fill, stroke):
             continue
         n = R.FPDFPath_CountSegments(raw)
         if n <= 0 or n > _MAX_SEGMENTS:
@@ -333,6 +357,28 @@ def _edges(page: Any, top: float) -> list[dict[str, Any]]:
                 _add_edge(out, prev, start)
                 prev = start
     return out
+
+
+def _visible(raw: Any, fill: ctypes.c_int, stroke: ctypes.c_int) -> bool:
+    """Is the path drawn in a colour that shows on white paper?
+
+    Word's PDF export paints every cell background as a white filled rectangle, cut along the
+    underlying column grid even where cells are merged (洪泽 2023: ``（六）其他处理`` over two
+    columns is two white rectangles). Their edges are invisible and must not split cells.
+    """
+    import pypdfium2.raw as R
+
+    if not R.FPDFPath_GetDrawMode(raw, fill, stroke):
+        return True
+    rgba = [ctypes.c_uint() for _ in range(4)]
+    if stroke.value and R.FPDFPageObj_GetStrokeColor(raw, *rgba) and _shows(rgba):
+        return True
+    return bool(fill.value) and bool(R.FPDFPageObj_GetFillColor(raw, *rgba)) and _shows(rgba)
+
+
+def _shows(rgba: list[ctypes.c_uint]) -> bool:
+    r, g, b, a = (v.value for v in rgba)
+    return a > 0 and min(r, g, b) < 250
 
 
 def _add_edge(out: list[dict[str, Any]], p: tuple[float, float], q: tuple[float, float]) -> None:

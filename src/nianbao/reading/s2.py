@@ -73,8 +73,12 @@ def read_s2(lines: list[Line], fallback_layout: str | None) -> TableRead:
     revised = trial = 0
     header: list[str] = []
     rows: list[tuple[str, Line, list[str]]] = []
+    pending = ""  # a row label wrapped over two lines: its first half, printed alone
     for line in lines:
         key = _row_key(line.own)
+        if key is None and pending and line.has_values:
+            key = _row_key(pending + line.own)
+        pending = line.own if not line.values and len(line.own) <= 12 else ""
         if key is None or not line.values:
             if len(line.row.cells) >= 2 or len(line.own) <= 40:
                 r, t = _votes(line.own)

@@ -74,9 +74,16 @@ def _group(text: str) -> str | None:
     return None
 
 
+def _after_group(own: str) -> str:
+    i = own.find("其他处理")
+    return own[i + 4 :] if i >= 0 else own
+
+
 def _match(line: Line, pending: str, group: str | None) -> str | None:
     own = line.own
     keys = _candidates(own)
+    if keys == ["other"] and _after_group(own) in _OTHER_OTHER:
+        return "other.other"  # 「（六）其他处理 | 3.其他」: the group label printed on its 3.其他 row
     if len(keys) == 1:
         return keys[0]
     if len(keys) > 1:

@@ -217,9 +217,9 @@ def _num(v: int | float) -> int | float:
 # --- NARRATIVE-COPIED ------------------------------------------------------------------------
 
 COPY_THRESHOLD = 0.9
-MIN_NARRATIVE_CHARS = 200
-"""Below this (normalised) length a narrative is boilerplate (「无」, one sentence) and two years
-of it being the same says nothing."""
+MIN_NARRATIVE_CHARS = 100
+"""Below this (normalised) length a narrative is boilerplate (「无」, a stock sentence) and two
+years of it being the same says nothing."""
 _REFINE_LIMIT = 250_000
 """Largest ``len(a) * len(b)`` of a differing stretch compared character by character; beyond it
 the stretch counts as entirely different (a lower bound, and such a stretch is ~500 characters
