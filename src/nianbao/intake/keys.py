@@ -142,3 +142,13 @@ def notice_keys(
     else:
         base = f"{outbox}{agency_id}/{year if year is not None else 'unknown'}/{submission}"
     return f"{base}.json", f"{base}.md"
+
+
+def metadata_conflict(meta: dict[str, str], agency_id: str, year: int) -> str | None:
+    """Why object metadata (``x-amz-meta-agency``/``-year``) contradicts the key, if it does."""
+    agency, declared = meta.get("agency"), meta.get("year")
+    if agency and agency.strip() != agency_id:
+        return f"对象元数据 x-amz-meta-agency（{agency}）与路径中的机构代码（{agency_id}）不一致"
+    if declared and declared.strip() != str(year):
+        return f"对象元数据 x-amz-meta-year（{declared}）与路径中的年度（{year}）不一致"
+    return None

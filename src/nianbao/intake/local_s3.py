@@ -111,8 +111,11 @@ class LocalS3:
 def start(mode: Mode = "process", log_path: Path | None = None, timeout: float = 20.0) -> LocalS3:
     """Start a moto S3 server on a free 127.0.0.1 port and wait until it answers."""
     if mode == "thread":
+        import logging
+
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         port = server._server.server_port  # port 0 → the kernel's choice, no race

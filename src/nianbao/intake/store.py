@@ -97,10 +97,12 @@ def translate(exc: Exception, what: str) -> Exception:
     """The nianbao error for a botocore exception raised while doing ``what``."""
     from botocore.exceptions import (
         ClientError,
-        ConnectionError as BotoConnectionError,
         HTTPClientError,
         NoCredentialsError,
         PartialCredentialsError,
+    )
+    from botocore.exceptions import (
+        ConnectionError as BotoConnectionError,
     )
 
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
@@ -125,9 +127,11 @@ def translate(exc: Exception, what: str) -> Exception:
 class S3Store:
     """:class:`ObjectStore` over boto3, path-style, against any S3-compatible endpoint."""
 
-    def __init__(self, bucket: str, client: Any) -> None:
+    def __init__(self, bucket: str, client: Any, page_size: int = 1000) -> None:
         self.bucket = bucket
         self.client = client
+        self.page_size = page_size
+        """Keys per ListObjectsV2 page (1,000 is the S3 maximum)."""
         self._conditional_put = True
 
     @classmethod
@@ -181,7 +185,8 @@ class S3Store:
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         if start_after:
             kwargs["StartAfter"] = start_after
-        pages = self.client.get_paginator("list_objects_v2").paginate(**kwargs)
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            **kwargs, PaginationConfig={"PageSize": self.page_size})
         try:
             for page in pages:
                 for obj in page.get("Contents", ()):

@@ -26,10 +26,11 @@ from nianbao.notices import RenderedNotice
 def build_message(sender: str, to: str, rendered: RenderedNotice) -> EmailMessage:
     """The MIME message: UTF-8 subject and body, the JSON notice attached.
 
-    ``EmailMessage`` with the SMTP policy encodes the Chinese subject as RFC 2047 and picks a
-    transfer encoding for the body, so any server (8BITMIME or not) accepts it.
+    ``EmailMessage`` with the SMTP policy encodes the Chinese subject as RFC 2047; ``cte_type``
+    7bit makes it pick base64 or quoted-printable for the body, so the message is pure ASCII and
+    any relay accepts it, 8BITMIME or not.
     """
-    msg = EmailMessage(policy=SMTP_POLICY)
+    msg = EmailMessage(policy=SMTP_POLICY.clone(cte_type="7bit"))
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = rendered.subject

@@ -103,6 +103,7 @@ def read_s3(lines: list[Line]) -> TableRead:
     """Read table 三 from the rows of its section (or of the whole document)."""
     out = TableRead("s3")
     positions: dict[str, tuple[int, int]] = {}
+    width: list[int] = []  # cells in the header rows that gave the positions
     pending = ""
     group: str | None = None
     single_other: Line | None = None
@@ -113,6 +114,8 @@ def read_s3(lines: list[Line]) -> TableRead:
             found = header_positions(line, column_of)
             for k, v in found.items():
                 positions.setdefault(k, v)
+            if found:
+                width.append(len(line.row.cells))
             if len(found) >= 2:
                 out.used.add(line.index)
                 pending = ""
@@ -121,11 +124,10 @@ def read_s3(lines: list[Line]) -> TableRead:
         if g:
             group = g
         key = _match(line, pending, group)
-        if key is None or (not line.has_values and len(line.values) < 1):
-            if not line.has_values:
-                pending = (pending + line.own)[-200:]
-            else:
-                pending = ""
+        if key is None or not line.values:
+            # a label alone on its line may be the first half of a wrapped label; an unknown row
+            # with numbers (a subtotal the national format does not have) ends any such label
+            pending = "" if line.has_values else (pending + line.own)[-200:]
             continue
         pending = ""
         if key.startswith(("denied.", "unavailable.", "rejected.", "other.")):
@@ -135,21 +137,22 @@ def read_s3(lines: list[Line]) -> TableRead:
             if single_other is None:
                 single_other = line
             continue
-        _put(out, key, line, positions)
-    if single_other is not None and not any(k.startswith("s3.other.") for k in out.cells):
-        if not any(k.startswith("s3.other.") for k in out.unreadable):
-            _put(out, "other", single_other, positions)
-            out.layout = "2019"
-    if any(c.startswith("s3.other.") and c.count(".") == 3 for c in [*out.cells, *out.unreadable]):
+        _put(out, key, line, positions, width)
+    subrows = [c for c in [*out.cells, *out.unreadable] if c.startswith("s3.other.")]
+    if subrows:
         out.layout = "2021"
+    elif single_other is not None:
+        # no 1./2./3. rows under （六）: the trial format's single row (also in mixed real layouts)
+        _put(out, "other", single_other, positions, width)
+        out.layout = "2019"
     return out
 
 
-def _put(out: TableRead, key: str, line: Line, positions: dict[str, tuple[int, int]]) -> None:
+def _put(out: TableRead, key: str, line: Line, positions: dict[str, tuple[int, int]], width: list[int]) -> None:
     order = COLUMNS
     if len(positions) == len(COLUMNS):
         order = tuple(sorted(COLUMNS, key=lambda k: positions[k][0]))
-    placed = place(line, order, positions)
+    placed = place(line, order, positions, header_width=max(width, default=None))
     if placed is None:
         out.put_row(key, COLUMNS, None, line)
     else:

@@ -34,9 +34,8 @@ def heading_of(line: Line) -> str | None:
     numbered = bool(_NUMBERED.match(t))
     for sec, alternatives in _KEYS:
         for words in alternatives:
-            if all(w in t for w in words):
-                if numbered or t.endswith(("情况", "事项")) and len(t) <= 24:
-                    return sec
+            if all(w in t for w in words) and (numbered or (t.endswith(("情况", "事项")) and len(t) <= 24)):
+                return sec
     return None
 
 

@@ -97,11 +97,20 @@ def place(
     positions: dict[str, tuple[int, int]],
     *,
     allow_subset: bool = True,
+    header_width: int | None = None,
 ) -> tuple[list[str], list[Cell]] | None:
-    """Put a row's values into columns: by count in header order, else by grid position.
+    """Put a row's values into columns; None when they cannot be placed honestly.
 
-    Returns the columns and their cells, or None when the values cannot be placed honestly.
+    By grid position when the header names every column and the row lies on the header's grid
+    (a real grid, or a text row no wider than the header rows: a wider one is offset from them);
+    else by count, in header order, after dropping the empty spacer cells merged cells leave at
+    the ends.
     """
+    fits_header = header_width is not None and len(line.row.cells) <= header_width
+    if len(positions) == len(order) and (line.row.aligned or fits_header):
+        fit = _by_position(line, order, positions)
+        if fit is not None:
+            return fit
     vals = trim(line.values, len(order))
     if vals is not None:
         return list(order), vals
@@ -111,15 +120,27 @@ def place(
         if vals is not None:
             return sub, vals
     if line.row.aligned and positions:
-        cols: list[str] = []
-        cells: list[Cell] = []
-        for cell in line.values:
-            for key, (lo, hi) in positions.items():
-                if lo <= cell.col <= hi and key not in cols:
-                    cols.append(key)
-                    cells.append(cell)
-                    break
-        placed = {id(c) for c in cells}
-        if cols and all(id(v) in placed for v in line.values if v.text.strip()):
-            return cols, cells
+        return _by_position(line, sorted(positions, key=lambda k: positions[k][0]), positions, partial=True)
     return None
+
+
+def _by_position(
+    line: Line, order: Sequence[str], positions: dict[str, tuple[int, int]], *, partial: bool = False
+) -> tuple[list[str], list[Cell]] | None:
+    label_end = max((c.col + max(c.colspan, 1) - 1 for c in line.labels), default=-1)
+    if any(lo <= label_end for lo, _ in positions.values()):
+        return None  # a label stands where a column's number should be: the row is shifted
+    cols: list[str] = []
+    cells: list[Cell] = []
+    for key in order:
+        lo, hi = positions[key]
+        hits = [c for c in line.values if lo <= c.col <= hi]
+        if len(hits) > 1 or (not hits and not partial):
+            return None
+        if hits:
+            cols.append(key)
+            cells.append(hits[0])
+    placed = {id(c) for c in cells}
+    if not cols or any(v.text.strip() and id(v) not in placed for v in line.values):
+        return None
+    return cols, cells

@@ -6,9 +6,8 @@ order of the cells it checks.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from nianbao.rules.base import REGISTRY, Rule, RuleSpec, resolve
 
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     from nianbao.model.report import Finding, Report
 
 # Importing a rule module registers its rules; this order is the order findings come out in.
-_MODULES = ("structure", "section2", "section3", "section4", "meta", "narrative")
+_MODULES = ("structure", "section2", "section3", "section4", "meta", "narrative", "context")
 for _name in _MODULES:
     import_module(f"nianbao.rules.{_name}")
 

@@ -50,15 +50,16 @@ def rule_text_table_mismatch(report: Report, context: CheckContext) -> Iterator[
 
     new, cin = report.value("s3.new.total"), report.value("s3.carried_over.total")
     for clause in clauses:
-        if _NOT_APPLICATIONS.search(clause):
-            continue
-        if new is not None and new > 0 and _NONE_RECEIVED.search(clause):
+        if new is None:
+            break
+        none = _NONE_RECEIVED.search(clause)
+        if none and new > 0 and not _NOT_APPLICATIONS.search(clause):
             yield from once(hit("s3.new.total", new, 0, claim=f"正文称未收到政府信息公开申请（“{clause}”）",
                                 place="表三“本年新收”总计", location=where(report, "s3.new.total")))
             continue
-        if new is None:
-            continue
         for m in _RECEIVED.finditer(clause):
+            if _NOT_APPLICATIONS.search(m.group(0)):
+                continue
             n = int(m.group(1))
             if n != new and (cin is None or n != new + cin):
                 yield from once(hit("s3.new.total", new, n, claim=f"正文称收到政府信息公开申请{n}件",

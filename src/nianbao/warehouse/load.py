@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from nianbao.model.cells import catalog
+
 if TYPE_CHECKING:
     from nianbao.model.report import CheckResult, Report
 
@@ -98,6 +100,12 @@ class LoadOutcome:
     rows: int = 0
 
 
+def first(con: Any, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
+    """The first row of a query, fully consumed (DuckDB 2 refuses new work on a half-read result)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
 def utc_seconds(ts: datetime) -> datetime:
     """``ts`` in UTC truncated to whole seconds (listing and GET disagree on sub-second precision)."""
     if ts.tzinfo is None:
@@ -130,9 +138,9 @@ def _slot(s: Submission) -> tuple[Any, ...]:
 def _current_id(con: Any, s: Submission) -> str:
     if s.key_error is not None:
         q = "SELECT arg_max(submission_id, seq) FROM uploads WHERE key = ? AND sha256 = ?"
-        return str(con.execute(q, [s.key, s.sha256]).fetchone()[0])
+        return str(first(con, q, [s.key, s.sha256])[0])
     q = "SELECT submission_id FROM submissions WHERE is_current AND agency_id = ? AND year = ?"
-    row = con.execute(q, [s.agency_id, s.year]).fetchone()
+    row = first(con, q, [s.agency_id, s.year])
     return str(row[0]) if row else s.submission_id
 
 
@@ -150,7 +158,7 @@ def load_chunk(con: Any, items: list[Submission], load_id: str, runner: str = ""
             ).fetchall()
         }
         current = _current_sha(con, ordered)
-        seq = int(con.execute("SELECT coalesce(max(seq), 0) FROM uploads").fetchone()[0])
+        seq = int(first(con, "SELECT coalesce(max(seq), 0) FROM uploads")[0])
         new: list[Submission] = []
         ledger: list[tuple[Any, ...]] = []
         for s in ordered:
@@ -252,6 +260,7 @@ def rows_for(new: list[Submission], load_id: str, first_seq: int, now: datetime)
         "notices": (["submission_id", "kind", "subject", "json_key", "md_key", "body_json", "body_md", "email_to",
                      "created_at", "load_id"], []),
     }
+    specs = catalog()
     for n, s in enumerate(new):
         res = s.result
         assert res is not None  # unchecked uploads are never new (see load_chunk)
@@ -279,6 +288,8 @@ def rows_for(new: list[Submission], load_id: str, first_seq: int, now: datetime)
             t["report_sections"][1].append((s.submission_id, sec, text, load_id))
         for cid, c in r.cells.items():
             src = c.source
+            spec = specs.get(cid)
             t["cells"][1].append((s.submission_id, cid, None if c.value is None else float(c.value), c.raw,
-                                  c.blank, src.table, src.row_label, src.col_label, src.line, src.page, load_id))
+                                  c.blank, src.table, src.row_label, spec.col_label if spec else None,
+                                  src.line, src.page, load_id))
     return t

@@ -28,11 +28,12 @@ CREATE TABLE loads (
 CREATE TABLE ledger (
     key VARCHAR NOT NULL,
     etag VARCHAR NOT NULL,
+    received_at TIMESTAMPTZ NOT NULL,
     sha256 VARCHAR NOT NULL,
     submission_id VARCHAR NOT NULL,
     load_id VARCHAR NOT NULL,
     seen_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (key, etag)
+    PRIMARY KEY (key, etag, received_at)
 );
 CREATE TABLE uploads (
     submission_id VARCHAR PRIMARY KEY,
@@ -74,7 +75,7 @@ CREATE TABLE cells (
 );
 CREATE TABLE findings (
     submission_id VARCHAR NOT NULL, ordinal INTEGER NOT NULL, rule VARCHAR NOT NULL, severity VARCHAR NOT NULL,
-    at VARCHAR, expected JSON, actual JSON, message VARCHAR, location VARCHAR, load_id VARCHAR NOT NULL
+    "at" VARCHAR, expected JSON, actual JSON, message VARCHAR, location VARCHAR, load_id VARCHAR NOT NULL
 );
 CREATE TABLE notices (
     submission_id VARCHAR PRIMARY KEY,

@@ -1,0 +1,162 @@
+"""Format sniffing from bytes, refusals with advice, and text decoding (BOMs, UTF-8, GB*, declared charsets)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from nianbao.errors import ParseFailed
+from nianbao.parsing.detect import MSG_BINARY, MSG_EMPTY, MSG_IMAGE, MSG_OLD_OFFICE, MSG_ZIP, sniff
+from nianbao.parsing.encoding import decode_text, join_pieces, normalize_space
+from tests.helpers.render_formats import render_docx, render_html, render_pdf, render_xlsx
+from tests.helpers.synthetic import make_report
+
+TEXT = "沭阳县发展和改革局2023年政府信息公开工作年度报告\n一、总体情况\n本年度共收到申请26件。\n"
+HTML = "<!DOCTYPE html><html><head><title>年度报告</title></head><body><table><tr><td>自然人</td></tr></table></body></html>"
+
+
+def _reason(data: bytes, name: str) -> str:
+    with pytest.raises(ParseFailed) as info:
+        sniff(data, name)
+    return info.value.reason
+
+
+# --- formats ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report():  # type: ignore[no-untyped-def]
+    return make_report("2021", seed=3)
+
+
+def test_office_files_and_pdf_are_recognised_by_content_not_name(report) -> None:  # type: ignore[no-untyped-def]
+    assert sniff(render_docx(report), "报告.pdf") == "docx"
+    assert sniff(render_xlsx(report), "报告.docx") == "xlsx"
+    assert sniff(render_pdf(report), "报告.txt") == "pdf"
+    assert sniff(render_html(report), "报告.pdf") == "html"
+
+
+def test_pdf_magic_after_leading_junk() -> None:
+    assert sniff(b"\r\n  %PDF-1.7\n...", "x.bin") == "pdf"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig", "utf-8", "gbk", "gb18030"])
+def test_text_in_any_encoding_is_text(encoding: str) -> None:
+    data = TEXT.encode(encoding)
+    if encoding in ("utf-16-le", "utf-16-be"):  # Notepad writes a BOM
+        data = ("\ufeff" + TEXT).encode(encoding)
+    assert sniff(data, "report.txt") == "text"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "gbk"])
+def test_html_in_any_encoding_is_html(encoding: str) -> None:
+    assert sniff(HTML.encode(encoding), "report.txt") == "html"
+
+
+def test_html_fragment_and_name_tie_breaker() -> None:
+    assert sniff("<p>一、总体情况</p><table><tr><td>1</td></tr></table>".encode(), "x") == "html"
+    assert sniff("<报告>".encode(), "x.txt") == "text"
+    assert sniff("<报告>".encode(), "x.html") == "html"
+
+
+def test_markdown_with_a_late_table_tag_stays_text() -> None:
+    md = "# 年度报告\n\n" + "正文。\n" * 50 + "<table><tr><td>1</td></tr></table>\n"
+    assert sniff(md.encode(), "report.md") == "text"
+
+
+# --- refusals ---------------------------------------------------------------------------------------
+
+
+def test_empty_file() -> None:
+    assert _reason(b"", "a.pdf") == MSG_EMPTY
+    assert _reason(b"  \r\n ", "a.txt") == MSG_EMPTY
+
+
+def test_old_binary_office_file_asks_for_save_as() -> None:
+    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
+    reason = _reason(ole2, "年报.doc")
+    assert reason == MSG_OLD_OFFICE
+    assert "另存为" in reason and ".docx" in reason
+
+
+def test_password_protected_office_file_says_so() -> None:
+    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100 + "EncryptedPackage".encode("utf-16-le")
+    reason = _reason(ole2, "年报.docx")
+    assert "密码" in reason and "另存为" in reason
+
+
+@pytest.mark.parametrize(
+    "magic",
+    [b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"GIF89a", b"GIF87a", b"II*\x00", b"MM\x00*"],
+)
+def test_images_are_refused(magic: bytes) -> None:
+    assert _reason(magic + b"\x00" * 100, "scan.pdf") == MSG_IMAGE
+
+
+def test_zip_that_is_not_office_is_refused() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("OFD.xml", "<ofd/>")
+    assert _reason(buf.getvalue(), "年报.ofd") == MSG_ZIP
+
+
+def test_damaged_zip_named_docx_goes_to_the_docx_reader() -> None:
+    assert sniff(b"PK\x03\x04" + b"\x00" * 50, "年报.docx") == "docx"
+    assert _reason(b"PK\x03\x04" + b"\x00" * 50, "年报.zip") == MSG_ZIP
+
+
+def test_other_binary_and_rtf() -> None:
+    assert _reason(bytes(range(256)) * 4, "a.txt") == MSG_BINARY
+    assert "另存为" in _reason(b"{\\rtf1\\ansi hello}", "a.rtf")
+
+
+# --- decoding ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-be", "gbk", "gb2312", "gb18030"])
+def test_decode_round_trips_chinese(encoding: str) -> None:
+    data = TEXT.encode(encoding)
+    if encoding == "utf-16-be":
+        data = "\ufeff".encode(encoding) + data
+    assert decode_text(data) == TEXT
+
+
+def test_gb18030_only_characters() -> None:
+    text = "䶮县人民政府𠀀2023年政府信息公开工作年度报告"
+    assert decode_text(text.encode("gb18030")) == text
+
+
+def test_declared_gb2312_with_gbk_only_characters() -> None:
+    html = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>镕县人民政府</body></html>'
+    assert "镕县人民政府" in decode_text(html.encode("gbk"))
+
+
+def test_declared_charset_wins_over_guessing() -> None:
+    html = '<?xml version="1.0" encoding="big5"?><html><body>政府資訊公開年報</body></html>'
+    assert "政府資訊公開年報" in decode_text(html.encode("big5"))
+
+
+def test_line_endings_are_normalised() -> None:
+    assert decode_text("一\r\n二\r三\n".encode("gbk")) == "一\n二\n三\n"
+
+
+def test_undecodable_bytes_fall_back_without_raising() -> None:
+    assert isinstance(decode_text(b"caf\xe9 cr\xe8me br\xfbl\xe9e " * 20), str)
+
+
+# --- whitespace rules shared by the readers ---------------------------------------------------------
+
+
+def test_normalize_space() -> None:
+    assert normalize_space("\u00a0 结 果\u3000维持 \n") == "结果维持"
+    assert normalize_space("2023 年 1 月") == "2023 年 1 月"
+    assert normalize_space("a\u200bb  c") == "ab c"
+
+
+def test_join_pieces() -> None:
+    assert join_pieces(["（四）无", "法提供"]) == "（四）无法提供"
+    assert join_pieces(["三", "、", "本", "年"]) == "三、本年"
+    assert join_pieces(["2023", "年"]) == "2023 年"
+    assert join_pieces(["", "\u00a0", "自然人"]) == "自然人"

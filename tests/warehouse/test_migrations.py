@@ -1,0 +1,46 @@
+"""Named migrations: applied once, in order, recorded; the analyst-facing schema exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from nianbao.warehouse.lock import write_connection
+from nianbao.warehouse.migrations import MIGRATIONS, applied, migrate
+
+ANALYST = {"submissions", "reports", "cells", "findings", "notices", "loads", "current_cells",
+           "v_applications_by_applicant", "v_outcome_mix", "v_review_litigation", "v_returned_by_rule",
+           "v_agency_status"}
+
+
+def test_fresh_file_gets_every_migration_once(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert migrate(con) == [name for name, _ in MIGRATIONS]
+    assert migrate(con) == []
+    assert applied(con) == [name for name, _ in MIGRATIONS]
+    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert ANALYST <= names
+    con.close()
+
+
+def test_write_connection_migrates_and_leaves_no_wal(tmp_path: Path) -> None:
+    db = tmp_path / "sub" / "w.duckdb"
+    with write_connection(db) as con:
+        assert len(applied(con)) == len(MIGRATIONS)
+    assert db.exists() and not db.with_name(db.name + ".wal").exists()
+
+
+def test_a_failing_migration_rolls_back_and_is_not_recorded(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import nianbao.warehouse.migrations as m
+
+    monkeypatch.setattr(m, "MIGRATIONS", (*MIGRATIONS, ("9999_broken", "CREATE TABLE t_ok (a INT); SELECT nope;")))
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        migrate(con)
+    except duckdb.Error:
+        pass
+    assert "9999_broken" not in applied(con)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert "t_ok" not in tables
+    con.close()
