@@ -13,7 +13,14 @@ from docx.oxml.ns import nsdecls
 from nianbao.errors import ParseFailed
 from nianbao.parsing.document import Document
 from nianbao.parsing.docx import format_number, read
-from tests.helpers.render_formats import Values, document_grids, grid_cells, render_docx, render_xlsx, report_tables
+from tests.helpers.render_formats import (
+    Values,
+    document_grids,
+    grid_cells,
+    render_docx,
+    render_xlsx,
+    report_tables,
+)
 from tests.helpers.render_text import SECTION_HEADINGS
 from tests.helpers.synthetic import make_report
 

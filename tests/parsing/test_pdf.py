@@ -41,6 +41,10 @@ def _values(row: Row) -> list[str]:
     return [c.text for c in row.cells[1:]]
 
 
+def _strs(*values: int) -> list[str]:
+    return [str(v) for v in values]
+
+
 def _assert_report(doc: Document, r: SyntheticReport, values: Values) -> None:
     grids = report_tables(r, values)
     assert document_grids(doc) == [grid_cells(grids[k]) for k in "二三四"]
@@ -232,7 +236,7 @@ def test_huaian_tables_two_and_four(huaian: Document) -> None:
     assert _values(_row(huaian, 0, "行政事业性收费")) == ["96171.6"]
     assert _values(_row(huaian, 0, "行政规范性文件")) == ["8", "26", "66"]
     s4 = _table(huaian, 2)
-    assert [c.text for c in s4[3].cells] == "72 64 178 37 351 13 4 8 1 26 12 1 1 6 20".split()
+    assert [c.text for c in s4[3].cells] == _strs(72, 64, 178, 37, 351, 13, 4, 8, 1, 26, 12, 1, 1, 6, 20)
     assert [(c.text, c.colspan) for c in s4[0].cells] == [("行政复议", 5), ("行政诉讼", 10)]
 
 
@@ -251,7 +255,7 @@ def test_hzq2023_mixed_layout_and_published_sum_error(real_corpus: Path) -> None
     other = _row(doc, 1, "（六）其他处理")  # the trial layout's single row, over two label columns
     assert (other.cells[0].col, other.cells[0].colspan) == (1, 2)
     assert _values(_row(doc, 1, "一、本年新收政府信息公开申请数量")) == ["21", "0", "0", "0", "0", "0", "21"]
-    assert [c.text for c in _table(doc, 2)[3].cells] == "10 1 0 0 0 0 0 0 0 0 5 0 0 0 0".split()
+    assert [c.text for c in _table(doc, 2)[3].cells] == _strs(10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0)
     assert _values(_row(doc, 0, "行政规范性文件")) == ["0", "5", "5"]
 
 
@@ -263,5 +267,5 @@ def test_hzq2024(real_corpus: Path) -> None:
     other = _row(doc, 1, "（六）其他处理")  # printed with a rule between the two label columns
     assert [(c.text, c.col) for c in other.cells[:2]] == [("（六）其他处理", 1), ("", 2)]
     s4 = _table(doc, 2)
-    assert [c.text for c in s4[3].cells] == "1 1 0 0 2 1 0 0 0 1 2 0 1 0 3".split()
+    assert [c.text for c in s4[3].cells] == _strs(1, 1, 0, 0, 2, 1, 0, 0, 0, 1, 2, 0, 1, 0, 3)
     assert [(c.text, c.col, c.colspan) for c in s4[0].cells] == [("行政复议", 0, 5), ("", 5, 3), ("行政诉讼", 8, 7)]

@@ -12,7 +12,14 @@ from openpyxl.styles import Border, Side
 from nianbao.errors import ParseFailed
 from nianbao.parsing.document import Document
 from nianbao.parsing.xlsx import float_text, read, value_text
-from tests.helpers.render_formats import Values, document_grids, grid_cells, render_docx, render_xlsx, report_tables
+from tests.helpers.render_formats import (
+    Values,
+    document_grids,
+    grid_cells,
+    render_docx,
+    render_xlsx,
+    report_tables,
+)
 from tests.helpers.render_text import SECTION_HEADINGS
 from tests.helpers.synthetic import make_report
 

@@ -19,7 +19,7 @@ from nianbao.errors import TransientError
 from nianbao.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
-N = 12
+N = 8
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:

@@ -231,7 +231,9 @@ class Relay:
 
     def start(self) -> Relay:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="nianbao-relay", daemon=True)
+            # A short poll interval makes stop() return in ~50 ms instead of the default 0.5 s.
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name="nianbao-relay", daemon=True)
             self._thread.start()
         return self
 

@@ -25,6 +25,7 @@ this module opens the package with python-docx and then walks ``w:body`` directl
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,10 @@ from nianbao.parsing.encoding import join_pieces, normalize_space
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 MAX_CELL_CHARS = 300
+BAD_FILE_ERRORS = (
+    ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, SyntaxError, EOFError, zipfile.BadZipFile,
+)  # fmt: skip
+"""What python-docx and lxml raise for a damaged package (programming errors are not among them)."""
 
 MSG_CORRUPT = (
     "DOCX 文件已损坏或不是有效的 Word 文档，无法打开；请在 Word/WPS 中重新另存为 .docx 或导出 PDF 后上传"
@@ -73,9 +78,11 @@ def _open(data: bytes) -> Any:
     """Open the package with python-docx; any failure is a :class:`ParseFailed`."""
     import docx
 
+    from docx.opc.exceptions import OpcError
+
     try:
         return docx.Document(io.BytesIO(data))
-    except Exception as exc:  # BadZipFile, KeyError, PackageNotFoundError, XMLSyntaxError, ValueError…
+    except (*BAD_FILE_ERRORS, OpcError) as exc:  # BadZipFile, missing parts, XML errors, not a Word file…
         raise ParseFailed(MSG_CORRUPT, f"{type(exc).__name__}: {exc}") from None
 
 

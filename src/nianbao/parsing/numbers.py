@@ -31,6 +31,8 @@ def clean(text: str) -> str:
 
 def parse_number(text: str, kind: str) -> Parsed:
     """Parse a cell's text as a value of ``kind`` (``count``, ``signed_count``, ``amount``)."""
+    if text.isdigit() and text.isascii():  # most cells: plain digits
+        return Parsed(float(text) if kind == "amount" else int(text), False)
     t = clean(text)
     if t in ZERO_MARKS:
         return Parsed(0.0 if kind == "amount" else 0, True)
@@ -56,6 +58,8 @@ def is_value_like(text: str) -> bool:
 
     A label has at least two CJK characters; ``12件?``, ``O`` and ``1O`` are (invalid) values.
     """
+    if text.isascii():
+        return True
     cjk = 0
     for ch in text:  # the common case, a label, is decided before any normalisation
         if "\u4e00" <= ch <= "\u9fff":

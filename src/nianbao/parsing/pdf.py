@@ -141,9 +141,7 @@ def read(data: bytes) -> Document:
     try:
         pages, visible, unmapped = _read_pages(pdf, data)
         title = _title_hint(pdf)
-    except ParseFailed:
-        raise
-    except Exception as exc:  # PDFium refusing a damaged page object, etc.
+    except _bad_file_errors() as exc:  # PDFium refusing a damaged page, pdfminer syntax errors…
         raise ParseFailed(MSG_CORRUPT, f"{type(exc).__name__}: {exc}") from None
     finally:
         pdf.close()
@@ -164,8 +162,21 @@ def _open(data: bytes) -> Any:
         if getattr(exc, "err_code", None) == _ERR_PASSWORD:
             raise ParseFailed(MSG_ENCRYPTED, str(exc)) from None
         raise ParseFailed(MSG_CORRUPT, str(exc)) from None
-    except Exception as exc:
+    except _bad_file_errors() as exc:
         raise ParseFailed(MSG_CORRUPT, f"{type(exc).__name__}: {exc}") from None
+
+
+def _bad_file_errors() -> tuple[type[BaseException], ...]:
+    """What PDFium (``PdfiumError`` is a ``RuntimeError``) and pdfminer raise for a damaged file."""
+    errors: tuple[type[BaseException], ...] = (
+        RuntimeError, ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, SyntaxError,
+        AssertionError, EOFError, ZeroDivisionError, OverflowError,
+    )  # fmt: skip
+    try:
+        from pdfminer.psexceptions import PSException
+    except ImportError:  # pragma: no cover - pdfminer always comes with pdfplumber
+        return errors
+    return (*errors, PSException)
 
 
 def _title_hint(pdf: Any) -> str | None:

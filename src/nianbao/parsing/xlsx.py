@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -34,6 +35,12 @@ from typing import Any
 from nianbao.errors import ParseFailed
 from nianbao.parsing.document import Cell, Document, Row, grid_rows, text_row
 from nianbao.parsing.encoding import join_pieces, normalize_space
+
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+BAD_FILE_ERRORS = (
+    ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, SyntaxError, EOFError, zipfile.BadZipFile,
+)  # fmt: skip
+"""What openpyxl and lxml raise for a damaged workbook (programming errors are not among them)."""
 
 MSG_CORRUPT = (
     "XLSX 文件已损坏或不是有效的 Excel 工作簿，无法打开；请在 Excel/WPS 中重新另存为 .xlsx 或导出 PDF 后上传"
@@ -46,23 +53,29 @@ def read(data: bytes) -> Document:
     wb = _open(data)
     rows: list[Row] = []
     tables = 0
-    for ws in wb.worksheets:
-        if getattr(ws, "sheet_state", "visible") != "visible":
-            continue
-        rows.append(text_row(normalize_space(ws.title)))
-        sheet_rows, tables = _read_sheet(ws, tables)
-        rows.extend(sheet_rows)
+    try:
+        for ws in wb.worksheets:
+            if getattr(ws, "sheet_state", "visible") != "visible":
+                continue
+            rows.append(text_row(normalize_space(ws.title)))
+            sheet_rows, tables = _read_sheet(ws, tables)
+            rows.extend(sheet_rows)
+        title = _title_hint(wb)
+    except BAD_FILE_ERRORS as exc:  # a damaged sheet part: XML errors, bad references…
+        raise ParseFailed(MSG_CORRUPT, f"{type(exc).__name__}: {exc}") from None
+    finally:
+        wb.close()
     if not any(r.table is not None or r.line is not None for r in rows):
         raise ParseFailed(MSG_EMPTY, "no non-empty cells in visible sheets")
-    return Document(rows=rows, title_hint=_title_hint(wb), source_format="xlsx")
+    return Document(rows=rows, title_hint=title, source_format="xlsx")
 
 
 def _open(data: bytes) -> Any:
     import openpyxl
 
     try:
-        return openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
-    except Exception as exc:  # BadZipFile, KeyError, InvalidFileException, XML errors…
+        return openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=True)
+    except BAD_FILE_ERRORS as exc:  # BadZipFile, KeyError, InvalidFileException (a ValueError)…
         raise ParseFailed(MSG_CORRUPT, f"{type(exc).__name__}: {exc}") from None
 
 
@@ -118,12 +131,34 @@ class _Grid:
     cols: list[int]  # visible excel column numbers
 
 
-def _hidden_cols(ws: Any) -> set[int]:
-    hidden: set[int] = set()
-    for dim in ws.column_dimensions.values():
-        if dim.hidden and dim.min and dim.max:
-            hidden.update(range(dim.min, dim.max + 1))
-    return hidden
+@dataclass(slots=True)
+class _SheetExtras:
+    """What read-only mode does not give: merged ranges and hidden rows/columns."""
+
+    merges: list[tuple[int, int, int, int]]  # min_row, min_col, max_row, max_col
+    hidden_rows: set[int]
+    hidden_cols: set[int]
+
+
+def _sheet_extras(ws: Any) -> _SheetExtras:
+    """Read ``<mergeCell>``, hidden ``<row>`` and hidden ``<col>`` from the worksheet's XML part."""
+    from lxml import etree
+    from openpyxl.utils.cell import range_boundaries
+
+    extras = _SheetExtras([], set(), set())
+    tags = (f"{_NS}row", f"{_NS}col", f"{_NS}mergeCell")
+    with ws.parent._archive.open(ws._worksheet_path) as src:
+        for _, el in etree.iterparse(src, events=("end",), tag=tags):
+            hidden = el.get("hidden") in ("1", "true")
+            if el.tag == tags[0] and hidden and el.get("r"):
+                extras.hidden_rows.add(int(el.get("r")))
+            elif el.tag == tags[1] and hidden:
+                extras.hidden_cols.update(range(int(el.get("min", "1")), int(el.get("max", el.get("min", "1"))) + 1))
+            elif el.tag == tags[2] and el.get("ref") and ":" in el.get("ref"):
+                min_col, min_row, max_col, max_row = range_boundaries(el.get("ref"))
+                extras.merges.append((min_row, min_col, max_row, max_col))
+            el.clear()
+    return extras
 
 
 def _has_border(cell: Any) -> bool:
@@ -132,34 +167,37 @@ def _has_border(cell: Any) -> bool:
 
 
 def _load_grid(ws: Any) -> _Grid:
-    max_row, max_col = ws.max_row or 0, ws.max_column or 0
-    hidden_cols = _hidden_cols(ws)
-    rows = [r for r in range(1, max_row + 1) if not ws.row_dimensions[r].hidden]
-    cols = [c for c in range(1, max_col + 1) if c not in hidden_cols]
+    extras = _sheet_extras(ws)
+    values: dict[tuple[int, int], str] = {}
+    bordered: set[tuple[int, int]] = set()
+    max_row = max_col = 0
+    for row in ws.iter_rows():
+        for cell in row:
+            r, c = getattr(cell, "row", None), getattr(cell, "column", None)
+            if r is None or c is None:  # padding of a sparse row
+                continue
+            text = value_text(cell.value)
+            border = cell.has_style and _has_border(cell)
+            if text:
+                values[(r, c)] = text
+            if border:
+                bordered.add((r, c))
+            if text or border:
+                max_row, max_col = max(max_row, r), max(max_col, c)
+    for _, _, r1, c1 in extras.merges:
+        max_row, max_col = max(max_row, r1), max(max_col, c1)
+    rows = [r for r in range(1, max_row + 1) if r not in extras.hidden_rows]
+    cols = [c for c in range(1, max_col + 1) if c not in extras.hidden_cols]
     row_set, col_set = set(rows), set(cols)
     spans: dict[tuple[int, int], tuple[int, int]] = {}
     covered: set[tuple[int, int]] = set()
-    for mr in ws.merged_cells.ranges:
-        rs = sum(1 for r in range(mr.min_row, mr.max_row + 1) if r in row_set)
-        cs = sum(1 for c in range(mr.min_col, mr.max_col + 1) if c in col_set)
-        spans[(mr.min_row, mr.min_col)] = (max(rs, 1), max(cs, 1))
-        for r in range(mr.min_row, mr.max_row + 1):
-            for c in range(mr.min_col, mr.max_col + 1):
-                if (r, c) != (mr.min_row, mr.min_col):
-                    covered.add((r, c))
-    values: dict[tuple[int, int], str] = {}
-    bordered: set[tuple[int, int]] = set()
-    for row in ws.iter_rows(min_row=1, max_row=max_row, max_col=max_col):
-        for cell in row:
-            pos = (cell.row, cell.column)
-            if pos in covered or cell.row not in row_set or cell.column not in col_set:
-                continue
-            text = value_text(cell.value)
-            if text:
-                values[pos] = text
-            if cell.has_style and _has_border(cell):
-                bordered.add(pos)
-    return _Grid(values, spans, covered, bordered, rows, cols)
+    for r0, c0, r1, c1 in extras.merges:
+        rs = sum(1 for r in range(r0, r1 + 1) if r in row_set)
+        cs = sum(1 for c in range(c0, c1 + 1) if c in col_set)
+        spans[(r0, c0)] = (max(rs, 1), max(cs, 1))
+        covered.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1) if (r, c) != (r0, c0))
+    keep = [(pos, text) for pos, text in values.items() if pos not in covered and pos[0] in row_set and pos[1] in col_set]
+    return _Grid(dict(keep), spans, covered, {p for p in bordered if p[0] in row_set}, rows, cols)
 
 
 def _read_sheet(ws: Any, tables: int) -> tuple[list[Row], int]:

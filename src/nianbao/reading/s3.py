@@ -48,7 +48,8 @@ ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("other", ("其他处理",)),
 )
 SUBROWS_2021 = ("other.no_correction", "other.no_fee", "other.other")
-_OTHER_OTHER = {"3.其他", "3其他", "(3)其他", "3、其他", "其他", "3.其它", "其它"}
+# 「3.其他」 (printed also as 3、其它, 3.其他处理, or just 其他 under （六）); bare 其他处理 is the group
+_OTHER_OTHER = re.compile(r"\(?3\)?[.、]?其[他它](?:处理|情形|情况)?|其[他它](?:情形|情况)?")
 _TOTAL_EXACT = {"总计", "合计", "(七)", "七"}
 _GROUPS = (("不予公开", "denied"), ("无法提供", "unavailable"), ("不予处理", "rejected"),
            ("其他处理", "other"), ("(六)", "other"), ("(三)", "denied"), ("(四)", "unavailable"),
@@ -75,14 +76,18 @@ def _group(text: str) -> str | None:
 
 
 def _after_group(own: str) -> str:
-    i = own.find("其他处理")
-    return own[i + 4 :] if i >= 0 else own
+    """What follows the group label 「（六）其他处理」 on a row that carries it."""
+    i = own.find("(六)")
+    if i >= 0:
+        own = own[i + 3 :]
+        return own[4:] if own.startswith("其他处理") else own
+    return own
 
 
 def _match(line: Line, pending: str, group: str | None) -> str | None:
     own = line.own
     keys = _candidates(own)
-    if keys == ["other"] and _after_group(own) in _OTHER_OTHER:
+    if keys == ["other"] and _OTHER_OTHER.fullmatch(_after_group(own)):
         return "other.other"  # 「（六）其他处理 | 3.其他」: the group label printed on its 3.其他 row
     if len(keys) == 1:
         return keys[0]
@@ -90,7 +95,7 @@ def _match(line: Line, pending: str, group: str | None) -> str | None:
         return None
     if own in _TOTAL_EXACT:
         return "total"
-    if own in _OTHER_OTHER or own.endswith(".其他") and len(own) <= 5:
+    if _OTHER_OTHER.fullmatch(own):
         return "other.other" if group == "other" else None
     if pending:
         keys = _candidates(pending + own)

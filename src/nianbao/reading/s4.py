@@ -8,6 +8,7 @@ into three small tables under headings naming the group. A row of 15 values is a
 from __future__ import annotations
 
 from nianbao.reading.normalize import norm
+from nianbao.parsing.document import Cell
 from nianbao.reading.rows import Line
 from nianbao.reading.tables import ColumnMatcher, TableRead, trim
 
@@ -46,6 +47,8 @@ def read_s4(lines: list[Line]) -> TableRead:
     out = TableRead("s4")
     order: tuple[str, ...] = FIELDS
     context: str | None = None
+    loose: list[Cell] = []  # numbers of label-less rows that hold fewer than a whole group set
+    loose_lines: list[Line] = []
     for line in lines:
         if not line.has_values:
             found = _field_order(line)
@@ -56,22 +59,36 @@ def read_s4(lines: list[Line]) -> TableRead:
             if g:
                 context = g
             continue
-        vals = [c for c in line.values]
         g = _group(line.own) or _group(line.context) or context
-        n = len([v for v in vals if v.text.strip()])
-        for k, groups in ((15, GROUPS), (10, GROUPS[1:]), (5, None)):
-            if n > k or len(vals) < k:
-                continue
-            placed = trim(vals, k)
-            if placed is None:
-                continue
-            if groups is None:
-                if g not in GROUPS:
-                    break
-                groups = (g,)
-            if all(f"s4.{grp}.total" in out.cells for grp in groups):
-                break
-            for i, grp in enumerate(groups):
-                out.put_row(grp, order, placed[i * 5 : (i + 1) * 5], line)
-            break
+        if _place(out, line, line.values, g, order):
+            loose, loose_lines = [], []
+            continue
+        if not line.labels:
+            # PDF text often breaks the 15 numbers over lines (10 1 0 0 0 / 0 0 0 0 0 / 5 0 0 0 0)
+            loose.extend(v for v in line.values if v.text.strip())
+            loose_lines.append(line)
+            if len(loose) == 15 and _place(out, loose_lines[0], loose, None, order):
+                out.used.update(x.index for x in loose_lines)
+                loose, loose_lines = [], []
     return out
+
+
+def _place(out: TableRead, line: Line, vals: list[Cell], group: str | None, order: tuple[str, ...]) -> bool:
+    """Record a row of 15, 10 or 5 numbers under the groups it covers; False if it is none of those."""
+    n = len([v for v in vals if v.text.strip()])
+    for k, groups in ((15, GROUPS), (10, GROUPS[1:]), (5, None)):
+        if n > k or len(vals) < k:
+            continue
+        placed = trim(vals, k)
+        if placed is None:
+            continue
+        if groups is None:
+            if group not in GROUPS:
+                return False
+            groups = (group,)
+        if all(f"s4.{grp}.total" in out.cells for grp in groups):
+            return True
+        for i, grp in enumerate(groups):
+            out.put_row(grp, order, placed[i * 5 : (i + 1) * 5], line)
+        return True
+    return False
