@@ -82,7 +82,7 @@ def test_word_export_numbers_in_split_spans_and_nbsp_blanks() -> None:
 
 def test_br_inside_cells_joins_by_script() -> None:
     page = """<table border=1><tr><td>结果<br>维持</td><td>2023<br/>年</td><td><p>（四）无</p><p>法提供</p></td></tr>
-    <tr><td>&nbsp;</td><td><span>1</span><span>2</span></td><td> 3 </td></tr></table>"""
+    <tr><td>&nbsp;</td><td><span>1</span><o:p></o:p><span>2</span></td><td> 3 </td></tr></table>"""
     rows = read(page.encode()).rows
     assert [c.text for c in rows[0].cells] == ["结果维持", "2023 年", "（四）无法提供"]
     assert [c.text for c in rows[1].cells] == ["", "12", "3"]

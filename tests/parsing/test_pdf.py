@@ -113,6 +113,20 @@ def test_a_break_between_groups_does_not_merge_them(report: SyntheticReport) -> 
     assert (rows[18].cells[0].text, rows[18].cells[0].rowspan) == ("（五）不予处理", 5)
 
 
+def test_a_different_table_at_the_top_of_the_next_page_is_not_a_continuation(report: SyntheticReport) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import PageBreak, SimpleDocTemplate
+
+    from tests.helpers.render_formats import _pdf_styles, _pdf_table
+
+    styles = _pdf_styles(8)
+    grids = report_tables(report, Values(report))
+    buf = io.BytesIO()
+    SimpleDocTemplate(buf, pagesize=A4).build([_pdf_table(grids["三"], styles, 8), PageBreak(), _pdf_table(grids["四"], styles, 8)])
+    doc = read(buf.getvalue())
+    assert document_grids(doc) == [grid_cells(grids["三"]), grid_cells(grids["四"])]
+
+
 def test_blank_cells_stay_blank() -> None:
     r = make_report("2021", seed=2)
     values = Values(r, blank_zeros=True)

@@ -16,7 +16,13 @@ from nianbao.model.report import CheckResult, Report
 
 @dataclass
 class NoticeInput:
-    """Everything a notice says, gathered by the caller: the upload, the registry, the check."""
+    """Everything a notice says, gathered by the caller: the upload, the registry, the check.
+
+    ``agency_id`` is None for a key outside ``inbox/<agency_id>/<year>/`` (the notice is then
+    ``rejected``). ``received_at`` may be naive (taken as UTC) and is printed in Beijing time.
+    ``registry_email`` is not printed; it is where the caller may send the notice
+    (:func:`nianbao.notices.deliver.send_email`).
+    """
 
     submission_id: str
     key: str

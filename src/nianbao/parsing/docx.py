@@ -75,9 +75,8 @@ def read(data: bytes) -> Document:
 
 
 def _open(data: bytes) -> Any:
-    """Open the package with python-docx; any failure is a :class:`ParseFailed`."""
+    """Open the package with python-docx; a damaged or foreign file is a :class:`ParseFailed`."""
     import docx
-
     from docx.opc.exceptions import OpcError
 
     try:

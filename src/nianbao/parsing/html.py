@@ -94,11 +94,9 @@ def _parse(data: bytes) -> HtmlElement:
 
 
 def _tag(el: HtmlElement) -> str:
-    """Lower-case local tag name, ``""`` for comments and processing instructions."""
+    """Lower-case tag name (Office prefixes kept: ``<o:p>`` is inline), ``""`` for comments."""
     tag = el.tag
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower() if ("}" in tag or ":" in tag) else tag.lower()
+    return tag.lower() if isinstance(tag, str) else ""
 
 
 def _drop_invisible(root: HtmlElement) -> None:

@@ -21,12 +21,20 @@ Why it is built this way:
   continuation, in the same columns as a cell open at the bottom of the previous page, extends that
   cell's ``rowspan``; a non-empty one is appended to its text when the text visibly runs across
   the break (it ends at the bottom edge and restarts at the top edge: ``（四）无`` + ``法提供``).
+* **Ruling lines.** Only paths painted in a colour that shows on white paper count: Word paints
+  every cell background as white rectangles cut along the hidden column grid, whose edges would
+  split merged cells. Where several vertical rules end at the same height with no rule across
+  them (Word draws no bottom border where a table breaks over a page), a closing edge is added.
 * **Not tables.** A "table" one column wide is a framed text box: its text is running text.
 * **Running text.** Characters outside tables, grouped into lines; one text row per line, in
   top-to-bottom order with the tables. Page numbers in the top/bottom margin (``- 4 -``,
   ``— 4 —``, ``第4页``, ``4/6``) and margin lines repeated on most pages are dropped.
-* **Fallback.** Only when no page of the document has a ruled table, pages that look tabular
-  (several lines with three or more numbers) are given to pdfplumber's "text" strategy.
+* **PDFium quirks handled.** Some vertical-writing fonts get absurd "loose" character boxes (the
+  glyph's own box is used instead); PDFium silently drops text objects whose glyphs it cannot
+  measure (a one-character line in a non-embedded CJK font such as ``STSong-Light``, used by
+  reportlab and iText) — such pages are read with pdfminer instead (slower, same result).
+* **Text-strategy fallback.** Only when no page of the document has a ruled table: runs of lines
+  that look tabular go to pdfplumber's "text" strategy (see :func:`_text_strategy_tables`).
 * **Refusals.** No text layer (a scan), a password, a broken file, or text without a Unicode
   mapping (copying gives gibberish) → :class:`~nianbao.errors.ParseFailed` saying what to upload.
 """
@@ -711,6 +719,7 @@ def _emit(pages: list[_Page]) -> list[Row]:
         for t in page.tables:
             items.append((page.number, t.top, t))
     items.sort(key=lambda it: (it[0], it[1], isinstance(it[2], _Line)))
+    heights = {page.number: page.height for page in pages}
     out: list[Row | _Logical] = []
     tables = 0
     for number, _, item in items:
@@ -718,7 +727,7 @@ def _emit(pages: list[_Page]) -> list[Row]:
             out.append(text_row(item.text, page=number))
             continue
         last = out[-1] if out else None
-        if isinstance(last, _Logical) and _continues(last, item, number):
+        if isinstance(last, _Logical) and _continues(last, item, number, heights):
             _stitch(last, item)
             continue
         logical = _Logical(tables, [])
@@ -731,14 +740,24 @@ def _emit(pages: list[_Page]) -> list[Row]:
     return rows
 
 
-def _continues(prev: _Logical, part: _Table, page: int) -> bool:
-    """True when ``part`` opens ``page`` right after ``prev`` closed the page before, borders aligned."""
+def _continues(prev: _Logical, part: _Table, page: int, heights: dict[int, float]) -> bool:
+    """Does ``part`` continue ``prev`` over a page break?
+
+    Nothing may stand between them (the caller checks), the previous part must be on the page
+    before and ``part`` start in the upper third of ``page``, the outer borders must line up, and
+    most of ``part``'s column rules must continue rules of ``prev`` (table 四 after table 三 does
+    not). The previous part need not reach the page bottom: rows that may not break across pages
+    leave space there.
+    """
     last = prev.parts[-1]
-    return (
-        last.row_pages[-1] == page - 1
-        and abs(last.x0 - part.x0) <= BORDER_TOLERANCE
-        and abs(last.x1 - part.x1) <= BORDER_TOLERANCE
-    )
+    if last.row_pages[-1] != page - 1 or part.top > heights[page] / 3:
+        return False
+    if abs(last.x0 - part.x0) > BORDER_TOLERANCE or abs(last.x1 - part.x1) > BORDER_TOLERANCE:
+        return False
+    bounds = _cluster([c.x0 for c in prev.cells] + [c.x1 for c in prev.cells], tolerance=2.5)
+    mine = _cluster([c.x0 for c in part.cells] + [c.x1 for c in part.cells], tolerance=2.5)
+    matched = sum(1 for x in mine if abs(bounds[_index(bounds, x)] - x) <= BORDER_TOLERANCE)
+    return matched * 2 >= len(mine)
 
 
 def _row_texts(cells: list[_TCell], row: int) -> list[str]:

@@ -3,8 +3,11 @@
 Why it looks like this: agencies send the three tables as a workbook — one sheet per table
 (often named 表二/表三/表四) or the whole report in one sheet with headings, narrative in column A
 and the tables below. Merged ranges are what make the printed form (``三、本年度办理结果`` over
-20/22 rows), so the workbook is opened in normal mode: read-only mode is faster but drops
-``merged_cells`` (see ``benchmarks/bench_formats_read.py`` for the cost: reports are small).
+20/22 rows). openpyxl's normal mode has them but spends most of its time styling every merged
+cell (about 70 ms a report, measured by ``benchmarks/bench_formats_read.py``); read-only mode
+is 3–5× faster but has no merged cells and no hidden rows/columns. So the workbook is opened
+read-only and those three things are read from each worksheet's XML (``<mergeCell>``, hidden
+``<row>``/``<col>``) in one extra streaming pass.
 
 Per visible sheet:
 

@@ -14,7 +14,7 @@ from nianbao.reading.rows import Line
 _NUMBERED = re.compile(r"^(?:第)?[一二三四五六七八九十]{1,2}(?:、|\.|．|部分|,|:)")
 _KEYS: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
     ("sec1", (("总体情况",), ("概述",), ("基本情况",))),
-    ("sec2", (("主动公开政府信息",), ("主动公开情况",))),
+    ("sec2", (("主动公开政府信息",),)),
     ("sec3", (("收到和处理", "申请"), ("收到和受理", "申请"), ("依申请公开政府信息情况",))),
     ("sec4", (("行政复议", "行政诉讼"),)),
     ("sec5", (("问题", "改进"), ("存在的主要问题",), ("存在问题",))),
@@ -32,6 +32,8 @@ def heading_of(line: Line) -> str | None:
     if not t or len(t) > 40:
         return None
     numbered = bool(_NUMBERED.match(t))
+    if not numbered and t[0] in "(0123456789":
+        return None  # （一）主动公开情况 and 1.… are sub-headings inside a section
     for sec, alternatives in _KEYS:
         for words in alternatives:
             if all(w in t for w in words) and (numbered or (t.endswith(("情况", "事项")) and len(t) <= 24)):
