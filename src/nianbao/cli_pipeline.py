@@ -58,6 +58,7 @@ def prefect_env(data_dir: Path, quiet: bool = True) -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_HOME", str((data_dir / "prefect").resolve()))
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # fresh DB: ~20 s > default
     if quiet:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 

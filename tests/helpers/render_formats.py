@@ -104,6 +104,7 @@ class Values:
 
 
 def table2(r: SyntheticReport, values: Values) -> Grid:
+    """Table 二: blocks of 第二十条第（X）项 across 4 columns, 信息内容 + column labels, rows."""
     cells: list[GridCell] = []
     row = 0
     spans = {1: [3], 2: [1, 2], 3: [1, 1, 1]}
@@ -127,6 +128,7 @@ def table2(r: SyntheticReport, values: Values) -> Grid:
 
 
 def table3(r: SyntheticReport, values: Values) -> Grid:
+    """Table 三: the 3-row header, then the body rows with their row-spanning group labels."""
     cells = [
         GridCell(0, 0, S3_NOTE, rowspan=3, colspan=3),
         GridCell(0, 3, "申请人情况", colspan=7),
@@ -165,6 +167,7 @@ def table3(r: SyntheticReport, values: Values) -> Grid:
 
 
 def table4(r: SyntheticReport, values: Values) -> Grid:
+    """Table 四: 4 rows × 15 columns."""
     cells = [
         GridCell(0, 0, S4_GROUP_LABELS["review"], colspan=5),
         GridCell(0, 5, "行政诉讼", colspan=10),
@@ -201,6 +204,7 @@ def report_tables(r: SyntheticReport, values: Values) -> dict[str, Grid]:
 
 
 def period_sentence(r: SyntheticReport) -> str:
+    """The preamble sentence with the statistics period."""
     return r.period or f"本报告所列数据统计期限为{r.year}年1月1日至{r.year}年12月31日。"
 
 
@@ -461,7 +465,8 @@ _COL_WIDTHS = {
 }
 
 
-def _pdf_styles(font_size: float) -> dict[str, Any]:
+def pdf_styles(font_size: float) -> dict[str, Any]:
+    """Paragraph styles in the CJK font (registered on first use)."""
     from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
@@ -478,7 +483,8 @@ def _pdf_styles(font_size: float) -> dict[str, Any]:
     }
 
 
-def _pdf_table(grid: Grid, styles: dict[str, Any], font_size: float) -> Any:
+def pdf_table(grid: Grid, styles: dict[str, Any], font_size: float) -> Any:
+    """A reportlab ``Table`` flowable of a grid: ``GRID`` rules, ``SPAN`` merges, wrapped labels."""
     from reportlab.lib import colors
     from reportlab.platypus import Paragraph, Table, TableStyle
 
@@ -525,7 +531,7 @@ def render_pdf(
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
-    styles = _pdf_styles(font_size)
+    styles = pdf_styles(font_size)
     values = Values(r, blanks, blank_zeros)
     story: list[Any] = []
     for kind, item in blocks(r, values):
@@ -534,9 +540,9 @@ def render_pdf(
             continue
         if item.name == "三" and break_table3_at is not None:
             first, second = split_grid(item, break_table3_at, repeat_header, split_labels)
-            story += [_pdf_table(first, styles, font_size), PageBreak(), _pdf_table(second, styles, font_size)]
+            story += [pdf_table(first, styles, font_size), PageBreak(), pdf_table(second, styles, font_size)]
         else:
-            story.append(_pdf_table(item, styles, font_size))
+            story.append(pdf_table(item, styles, font_size))
         story.append(Spacer(1, 6))
 
     def footer(canvas: Any, doc: Any) -> None:
@@ -559,6 +565,8 @@ __all__ = [
     "blocks",
     "document_grids",
     "grid_cells",
+    "pdf_styles",
+    "pdf_table",
     "render_docx",
     "render_html",
     "render_pdf",

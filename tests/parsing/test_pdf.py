@@ -117,12 +117,12 @@ def test_a_different_table_at_the_top_of_the_next_page_is_not_a_continuation(rep
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import PageBreak, SimpleDocTemplate
 
-    from tests.helpers.render_formats import _pdf_styles, _pdf_table
+    from tests.helpers.render_formats import pdf_styles, pdf_table
 
-    styles = _pdf_styles(8)
+    styles = pdf_styles(8)
     grids = report_tables(report, Values(report))
     buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4).build([_pdf_table(grids["三"], styles, 8), PageBreak(), _pdf_table(grids["四"], styles, 8)])
+    SimpleDocTemplate(buf, pagesize=A4).build([pdf_table(grids["三"], styles, 8), PageBreak(), pdf_table(grids["四"], styles, 8)])
     doc = read(buf.getvalue())
     assert document_grids(doc) == [grid_cells(grids["三"]), grid_cells(grids["四"])]
 
@@ -144,9 +144,9 @@ def test_page_numbers_are_dropped(report: SyntheticReport) -> None:
 def test_lineless_table_uses_the_text_strategy() -> None:
     from reportlab.pdfgen import canvas
 
-    from tests.helpers.render_formats import PDF_FONT, _pdf_styles
+    from tests.helpers.render_formats import PDF_FONT, pdf_styles
 
-    _pdf_styles(8)  # registers the CID font
+    pdf_styles(8)  # registers the CID font
     buf = io.BytesIO()
     c = canvas.Canvas(buf)
     c.setFont(PDF_FONT, 10)

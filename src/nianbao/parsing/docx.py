@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +39,8 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 MAX_CELL_CHARS = 300
 BAD_FILE_ERRORS = (
-    ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, SyntaxError, EOFError, zipfile.BadZipFile,
+    ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, SyntaxError, EOFError, RuntimeError,
+    zipfile.BadZipFile, zlib.error,
 )  # fmt: skip
 """What python-docx and lxml raise for a damaged package (programming errors are not among them)."""
 
@@ -186,13 +188,13 @@ class _Numbering:
         self = cls()
         try:
             numbering = doc.part.numbering_part.element
-        except Exception:  # no numbering part: nothing is numbered
+        except (*BAD_FILE_ERRORS, NotImplementedError):  # an unreadable numbering part: nothing is numbered
             numbering = None
         if numbering is not None:
             self._load_numbering(numbering)
         try:
             styles = doc.styles.element
-        except Exception:
+        except (*BAD_FILE_ERRORS, NotImplementedError):
             styles = None
         if styles is not None:
             for st in styles.iterchildren(f"{W}style"):
@@ -329,7 +331,7 @@ class _Walker:
 
     def paragraph(self, p: Any) -> None:
         lines = paragraph_lines(p, self.numbering)
-        if len(self.leading) < 5 and lines and not any(r.table is not None for r in self.rows):
+        if len(self.leading) < 5 and lines and self.tables == 0:
             self.leading.append(("".join(lines), _val(p, "w:pPr/w:jc") == "center"))
         self.rows.extend(text_row(line) for line in lines)
 
@@ -403,6 +405,6 @@ def _title_hint(leading: list[tuple[str, bool]], doc: Any) -> str | None:
         return leading[0][0]
     try:
         title = normalize_space(doc.core_properties.title or "")
-    except Exception:
+    except BAD_FILE_ERRORS:  # a damaged core-properties part
         title = ""
     return title or None

@@ -182,9 +182,10 @@ def _bad_file_errors() -> tuple[type[BaseException], ...]:
     )  # fmt: skip
     try:
         from pdfminer.psexceptions import PSException
+        from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
     except ImportError:  # pragma: no cover - pdfminer always comes with pdfplumber
         return errors
-    return (*errors, PSException)
+    return (*errors, PSException, PdfminerException, MalformedPDFException)
 
 
 def _title_hint(pdf: Any) -> str | None:
@@ -195,7 +196,7 @@ def _title_hint(pdf: Any) -> str | None:
     """
     try:
         title = normalize_space(pdf.get_metadata_value("Title") or "")
-    except Exception:
+    except _bad_file_errors():
         return None
     return title if any(is_cjk(ch) for ch in title) and re.search(r"(19|20)\d{2}", title) else None
 

@@ -31,6 +31,7 @@ import datetime as dt
 import io
 import math
 import zipfile
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -41,7 +42,8 @@ from nianbao.parsing.encoding import join_pieces, normalize_space
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 BAD_FILE_ERRORS = (
-    ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, SyntaxError, EOFError, zipfile.BadZipFile,
+    ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, SyntaxError, EOFError, RuntimeError,
+    zipfile.BadZipFile, zlib.error,
 )  # fmt: skip
 """What openpyxl and lxml raise for a damaged workbook (programming errors are not among them)."""
 
@@ -85,7 +87,7 @@ def _open(data: bytes) -> Any:
 def _title_hint(wb: Any) -> str | None:
     try:
         title = normalize_space(wb.properties.title or "")
-    except Exception:
+    except BAD_FILE_ERRORS:
         title = ""
     return title or None
 

@@ -22,7 +22,7 @@ column_of = ColumnMatcher(
 # (row key, phrases any of which identifies the row). Sub-rows come first: they beat group rows.
 ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("denied.state_secret", ("国家秘密",)),
-    ("denied.prohibited_by_law", ("法律行政法规禁止", "行政法规禁止公开")),
+    ("denied.prohibited_by_law", ("法律行政法规禁止", "行政法规禁止公开", "其他法律行政", "禁止公开")),
     ("denied.security_stability", ("三安全一稳定", "三安全")),
     ("denied.third_party", ("第三方合法权益",)),
     ("denied.internal_affairs", ("三类内部事务", "内部事务信息")),

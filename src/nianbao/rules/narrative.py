@@ -19,7 +19,7 @@ from nianbao.rules.cells import where
 if TYPE_CHECKING:
     from nianbao.check import CheckContext
 
-_CLAUSE = re.compile(r"[,，。;；!！?？\n]")
+_CLAUSE = re.compile(r"[,，。;；!！?？]")
 _RECEIVED = re.compile(r"(?:收到|受理|新收|接收|接到|收悉)[^\d]{0,30}?申请[^\d]{0,8}?(\d+)(?:件|个|条|份|宗)")
 _NONE_RECEIVED = re.compile(r"(?:未|没有)(?:收到|受理|接到|接收|收悉)[^\d]{0,30}?(?:申请|政府信息公开)"
                             r"|(?:未|没有)发生[^\d]{0,20}?申请|(?:无|没有)(?:政府信息公开|依)申请")
@@ -31,7 +31,8 @@ _NOT_ZERO_CASES = re.compile(r"纠错|纠正|败诉|撤销|确认违法|被纠|�
 
 def _clauses(report: Report) -> list[str]:
     text = "\n".join([report.preamble, *(report.sections.get(s, "") for s in sorted(report.sections))])
-    text = re.sub(r"[ \t\u00a0\u3000]+", "", unicodedata.normalize("NFKC", text))
+    # lines are joined: PDF text breaks sentences at line ends (「受理政府信息公开申」/「请17件」)
+    text = re.sub(r"[\s\u00a0\u3000]+", "", unicodedata.normalize("NFKC", text))
     text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
     return [c for c in _CLAUSE.split(text) if c]
 
