@@ -75,6 +75,7 @@ def child(mode: str, endpoint: str, bucket: str, data_dir: Path, chunk_size: int
 
 
 def run_child(mode: str, endpoint: str, bucket: str, data_dir: Path, chunk_size: int) -> dict[str, Any]:
+    (data_dir / "prefect-home").mkdir(parents=True, exist_ok=True)  # Prefect does not create it
     env = {**os.environ, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_HOME": str(data_dir / "prefect-home"), "PREFECT_LOGGING_LEVEL": "WARNING",
            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}

@@ -57,7 +57,7 @@ def prefect_env(data_dir: Path, quiet: bool = True) -> None:
     """Offline, telemetry-free Prefect with its state under the data dir (unless already set)."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_HOME", str((data_dir / "prefect").resolve()))
+    Path(os.environ.setdefault("PREFECT_HOME", str((data_dir / "prefect").resolve()))).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # fresh DB: ~20 s > default
     if quiet:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from nianbao.check import CheckContext, check_bytes
 from nianbao.intake.keys import InvalidKey, is_directory_marker, metadata_conflict, notice_keys, parse_key
 from nianbao.intake.keys import submission_id as make_submission_id
 from nianbao.intake.registry import Registry, load_registry
-from nianbao.intake.store import ObjectGone, ObjectRef, ObjectStore, S3Store
+from nianbao.intake.store import ObjectRef, ObjectStore, S3Store, StoredObject, prefetch, put_all
 from nianbao.warehouse import LoadOutcome, NoticeRecord, Submission, Warehouse
 from nianbao.warehouse.load import utc_seconds
 from nianbao.warehouse.queries import Lookups
@@ -82,12 +83,12 @@ def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def process_one(store: ObjectStore, ref: ObjectRef, settings: Settings, registry: Registry,
-                lookups: Lookups | None = None) -> ProcessedUpload:
-    """Download, hash, identify, check and answer one upload (nothing is written anywhere)."""
+                lookups: Lookups | None = None, obj: StoredObject | None = None) -> ProcessedUpload:
+    """Download (unless ``obj`` was prefetched), hash, identify, check and answer one upload."""
     from nianbao.rules import parse_failed
 
     t0 = time.perf_counter()
-    obj = store.get(ref.key)
+    obj = obj or store.get(ref.key)
     sha = hashlib.sha256(obj.data).hexdigest()
     received = utc_seconds(obj.last_modified)
     sid = make_submission_id(obj.key, f"{obj.etag}@{received.isoformat()}", sha)
@@ -173,11 +174,9 @@ def deliver_notices(store: ObjectStore, warehouse: Warehouse, settings: Settings
         pending = pending_notices(con, submission_ids)
     out = Delivery()
     sent: list[tuple[str, datetime, datetime | None, str | None]] = []
-    for n in pending:
+    wrote_all = put_all(store, [partial(_put_notice, store, n) for n in pending])
+    for n, wrote in zip(pending, wrote_all, strict=True):
         sid = n["submission_id"]
-        store.put(n["md_key"], n["body_md"].encode(), "text/markdown; charset=utf-8", if_none_match=True)
-        wrote = store.put(n["json_key"], n["body_json"].encode(), "application/json; charset=utf-8",
-                          if_none_match=True)
         (out.written if wrote else out.already).append(sid)
         emailed_at, error = None, None
         if wrote and settings.smtp_enabled and n["email_to"]:
@@ -192,6 +191,12 @@ def deliver_notices(store: ObjectStore, warehouse: Warehouse, settings: Settings
         with warehouse.write(refresh_snapshot=refresh_snapshot) as con:
             mark_sent(con, sent)
     return out
+
+
+def _put_notice(store: ObjectStore, n: dict[str, Any]) -> bool:
+    """Write one notice's Markdown, then its JSON (the record); True if this call created it."""
+    store.put(n["md_key"], n["body_md"].encode(), "text/markdown; charset=utf-8", if_none_match=True)
+    return store.put(n["json_key"], n["body_json"].encode(), "application/json; charset=utf-8", if_none_match=True)
 
 
 def _email(settings: Settings, n: dict[str, Any]) -> str | None:
@@ -231,11 +236,10 @@ def ingest_chunk(run: Run, refs: list[ObjectRef],
     items: list[Submission] = []
     with run.warehouse.read() as con:
         lookups = Lookups(con)
-        for ref in refs:
-            try:
-                sub = process_one(run.store, ref, run.settings, run.registry, lookups)
-            except ObjectGone:
-                continue  # deleted or replaced since listing; the next poll sees what is there now
+        for ref, obj in prefetch(run.store, refs):
+            if obj is None:
+                continue  # deleted since listing; the next poll sees what is there now
+            sub = process_one(run.store, ref, run.settings, run.registry, lookups, obj)
             lookups.remember(sub)
             items.append(sub)
             if on_item is not None:

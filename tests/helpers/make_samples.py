@@ -74,6 +74,44 @@ def samples() -> dict[str, str]:
     return out
 
 
+def binary_samples() -> dict[str, bytes]:
+    """File name → bytes: the same kinds of reports as HTML, DOCX, XLSX and PDF files."""
+    from tests.helpers import render_formats as rf
+
+    out: dict[str, bytes] = {}
+    r = _report("2021", 21, "湖西县人民政府", 2023)
+    out["huxi-county-2023-cms.html"] = rf.render_html(r, word=True, cms=True, encoding="gbk", declare_charset=False)
+    out["huxi-county-2023-mislabelled.pdf"] = rf.render_html(r)  # a web page saved with a .pdf name
+
+    r = _report("2021", 22, "石门市教育局", 2024)
+    r.cells["s3.total.natural"] = int(r.cells["s3.total.natural"]) + 3
+    r.cells["s3.total.total"] = int(r.cells["s3.total.total"]) + 3
+    out["shimen-education-2024-faulty.html"] = rf.render_html(r)
+
+    r = _report("2019", 23, "白沙乡人民政府", 2020)
+    out["baisha-township-2020-trial.docx"] = rf.render_docx(r)
+
+    r = _report("2021", 24, "松江区卫生健康委员会", 2023)
+    r.cells["s4.suit_direct.upheld"] = int(r.cells["s4.suit_direct.upheld"]) + 2
+    out["songjiang-health-2023-faulty.docx"] = rf.render_docx(r, blanks={"s3.new.research", "s3.new.nonprofit"})
+
+    r = _report("2021", 25, "金山县交通运输局", 2022)
+    out["jinshan-transport-2022-sheets.xlsx"] = rf.render_xlsx(r, "sheets")
+
+    r = _report("2021", 26, "临江市自然资源和规划局", 2023)
+    r.cells["s3.carried_over.legal"] = int(r.cells["s3.carried_over.legal"]) + 1
+    r.cells["s3.carried_over.total"] = int(r.cells["s3.carried_over.total"]) + 1
+    out["linjiang-resources-2023-faulty.xlsx"] = rf.render_xlsx(r, "one_sheet")
+
+    r = _report("2021", 27, "江北区人民政府", 2024)
+    out["jiangbei-district-2024.pdf"] = rf.render_pdf(r, break_table3_at=12, repeat_header=True, split_labels=True)
+
+    r = _report("2019", 28, "凤凰镇人民政府", 2019)
+    r.cells["s3.granted.total"] = int(r.cells["s3.granted.total"]) - 1
+    out["fenghuang-town-2019-faulty.pdf"] = rf.render_pdf(r)
+    return out
+
+
 def _single_other_row(r: SyntheticReport, text: str) -> str:
     """Replace the three （六） sub-rows of a clean tab rendering by one trial-format row."""
     lines = text.split("\n")
@@ -89,6 +127,9 @@ def _single_other_row(r: SyntheticReport, text: str) -> str:
 def main() -> None:
     for name, text in samples().items():
         (OUT / name).write_text(text, encoding="utf-8")
+        print("wrote", OUT / name)
+    for name, data in binary_samples().items():
+        (OUT / name).write_bytes(data)
         print("wrote", OUT / name)
 
 
