@@ -107,7 +107,9 @@ def _sniff_text(data: bytes, lname: str) -> Format:
     utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
     if not utf16 and _looks_binary(data):
         raise ParseFailed(MSG_BINARY, "binary data")
-    head = decode_text(data).lstrip("\ufeff \t\n")
+    # every marker looked for is ASCII, which all ASCII-compatible encodings (UTF-8, GBK, GB18030)
+    # keep as is: latin-1 of the first 64 KB finds them without decoding the whole file
+    head = (decode_text(data) if utf16 else data[:65536].decode("latin-1")).lstrip("\ufeff\xef\xbb\xbf \t\r\n")
     low = head[:4096].lower()
     if low.startswith("mime-version:") or ("mime-version:" in low[:1024] and "multipart/related" in low):
         raise ParseFailed(MSG_MHT, "MHTML archive")
@@ -131,5 +133,8 @@ def _looks_binary(data: bytes) -> bool:
     head = data[:8192]
     if b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 0x20 and b not in (0x09, 0x0A, 0x0C, 0x0D, 0x1B))
+    controls = len(head) - len(head.translate(None, _CONTROLS))
     return controls > len(head) * 0.05
+
+
+_CONTROLS = bytes(b for b in range(0x20) if b not in (0x09, 0x0A, 0x0C, 0x0D, 0x1B))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import NamedTuple
 
 ZERO_MARKS = frozenset({"", "-", "—", "–", "―", "‐", "−", "--", "——", "/", "\\", "无", "／"})
@@ -53,6 +54,7 @@ def parse_number(text: str, kind: str) -> Parsed:
     return Parsed(None, False)
 
 
+@lru_cache(maxsize=8192)
 def is_value_like(text: str) -> bool:
     """True when a cell holds a value (valid or not) rather than a label.
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _DROP = re.compile(r"[\s\u00a0\u3000#*`>]+")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"', "〔": "[", "〕": "]"})
 
 
+# labels of the national format recur in every report: caching their normal forms pays
+@lru_cache(maxsize=8192)
 def norm(text: str) -> str:
     """The comparison form of a label."""
     if text.isascii():
@@ -24,6 +27,7 @@ _SPACES = re.compile(r"[\s\u00a0\u3000]+")
 _CJK_GAP = re.compile(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])")
 
 
+@lru_cache(maxsize=4096)
 def display(text: str) -> str:
     """A label as shown in messages: whitespace runs removed between CJK, trimmed."""
     return _CJK_GAP.sub("", _SPACES.sub(" ", text).strip())

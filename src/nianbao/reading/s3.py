@@ -8,6 +8,7 @@ all read the same. Columns come from the header when it names all seven, else th
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from nianbao.reading.rows import Line
 from nianbao.reading.tables import ColumnMatcher, TableRead, header_positions, place
@@ -60,12 +61,13 @@ _ROW_RE = re.compile("|".join(f"(?P<r{i}>{'|'.join(map(re.escape, phrases))})" f
 _ROW_KEYS = {f"r{i}": key for i, (key, _) in enumerate(ROWS)}
 
 
-def _candidates(text: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _candidates(text: str) -> tuple[str, ...]:
     found = {_ROW_KEYS[m.lastgroup] for m in _ROW_RE.finditer(text) if m.lastgroup}
     keys = [key for key, _ in ROWS if key in found]
     if "other" in keys and any(k.startswith("other.") for k in keys):
         keys.remove("other")
-    return keys
+    return tuple(keys)
 
 
 def _group(text: str) -> str | None:
@@ -87,7 +89,7 @@ def _after_group(own: str) -> str:
 def _match(line: Line, pending: str, group: str | None) -> str | None:
     own = line.own
     keys = _candidates(own)
-    if keys == ["other"] and _OTHER_OTHER.fullmatch(_after_group(own)):
+    if keys == ("other",) and _OTHER_OTHER.fullmatch(_after_group(own)):
         return "other.other"  # 「（六）其他处理 | 3.其他」: the group label printed on its 3.其他 row
     if len(keys) == 1:
         return keys[0]

@@ -9,6 +9,7 @@ from nianbao.model.cells import catalog
 from nianbao.model.report import CellValue, Source
 from nianbao.parsing.document import Cell
 from nianbao.parsing.numbers import parse_number
+from nianbao.reading.normalize import norm
 from nianbao.reading.rows import Line, source, trim
 
 
@@ -76,11 +77,18 @@ class ColumnMatcher:
     def __init__(self, exact: dict[str, str], contains: Iterable[tuple[str, str]]) -> None:
         self.exact = exact
         self.contains = tuple(contains)
+        self._seen: dict[str, str | None] = {}
 
     def __call__(self, text: str) -> str | None:
-        from nianbao.reading.normalize import norm
+        if text in self._seen:
+            return self._seen[text]
+        if len(self._seen) > 8192:
+            self._seen.clear()
+        key = self._match(norm(text))
+        self._seen[text] = key
+        return key
 
-        t = norm(text)
+    def _match(self, t: str) -> str | None:
         if not t:
             return None
         if t in self.exact:
