@@ -7,8 +7,8 @@ into three small tables under headings naming the group. A row of 15 values is a
 
 from __future__ import annotations
 
-from nianbao.reading.normalize import norm
 from nianbao.parsing.document import Cell
+from nianbao.reading.normalize import norm
 from nianbao.reading.rows import Line
 from nianbao.reading.tables import ColumnMatcher, TableRead, trim
 
