@@ -12,6 +12,7 @@ from nianbao.rules.base import Hit, hit, rule
 if TYPE_CHECKING:
     from nianbao.check import CheckContext
 
+_NO_NARRATIVE = 30  # characters: less than a sentence (sheet names, a stray caption) is no narrative
 _FEE = re.compile(r"处理费|收费|收取[^。；]{0,12}费")
 
 
@@ -51,5 +52,7 @@ def rule_fee_not_reported(report: Report, context: CheckContext) -> Iterator[Hit
     text = report.sections.get("sec6")
     if text is None:  # no section 六: any mention anywhere will do
         text = "\n".join([report.preamble, *report.sections.values()])
+        if len("".join(text.split())) < _NO_NARRATIVE:
+            return  # a file of tables only (a workbook): SECTION-MISSING says what could not be checked
     if not _FEE.search(text):
         yield hit("sec6", location="六、其他需要报告的事项")
