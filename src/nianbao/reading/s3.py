@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from nianbao.parsing.numbers import parse_number
 from nianbao.reading.rows import Line
-from nianbao.reading.tables import ColumnMatcher, TableRead, header_positions, place
+from nianbao.reading.tables import ColumnMatcher, Placement, TableRead, header_positions, place
 
 COLUMNS = ("natural", "commercial", "research", "nonprofit", "legal", "other_org", "total")
 column_of = ColumnMatcher(
@@ -21,23 +22,24 @@ column_of = ColumnMatcher(
 )
 
 # (row key, phrases any of which identifies the row). Sub-rows come first: they beat group rows.
+# Short phrases too, for labels a PDF wraps mid-word (「5.要求行政机关确认或重新出」/「具已获取信息」).
 ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("denied.state_secret", ("国家秘密",)),
     ("denied.prohibited_by_law", ("法律行政法规禁止", "行政法规禁止公开", "其他法律行政", "禁止公开")),
     ("denied.security_stability", ("三安全一稳定", "三安全")),
-    ("denied.third_party", ("第三方合法权益",)),
+    ("denied.third_party", ("第三方合法权益", "保护第三方")),
     ("denied.internal_affairs", ("三类内部事务", "内部事务信息")),
     ("denied.process_info", ("四类过程性", "过程性信息")),
-    ("denied.enforcement_file", ("行政执法案卷", "执法案卷")),
+    ("denied.enforcement_file", ("行政执法案卷", "执法案卷", "属于行政执法")),
     ("denied.admin_query", ("行政查询事项", "行政查询")),
     ("unavailable.not_held", ("不掌握相关政府信息", "本机关不掌握")),
     ("unavailable.needs_creation", ("没有现成信息", "另行制作")),
-    ("unavailable.unclear", ("补正后申请内容仍不明确", "仍不明确")),
+    ("unavailable.unclear", ("补正后申请内容仍不明确", "仍不明确", "补正后申请")),
     ("rejected.petition", ("信访举报投诉", "信访举报")),
     ("rejected.duplicate", ("重复申请",)),
-    ("rejected.publication", ("公开出版物",)),
+    ("rejected.publication", ("公开出版物", "要求提供公开出版")),
     ("rejected.excessive", ("大量反复申请", "大量反复")),
-    ("rejected.confirmation", ("确认或重新出具", "重新出具已获取")),
+    ("rejected.confirmation", ("确认或重新出具", "重新出具已获取", "要求行政机关确认")),
     ("other.no_correction", ("逾期不补正", "无正当理由逾期不补")),
     ("other.no_fee", ("收费通知", "缴纳费用")),
     ("new", ("本年新收",)),
@@ -155,11 +157,19 @@ def read_s3(lines: list[Line]) -> TableRead:
     return out
 
 
+def _row_sum_holds(placed: Placement) -> bool:
+    """True when the six applicant columns of a placed row add up to its 总计."""
+    values = dict(zip(placed[0], (parse_number(c.text, "count").value for c in placed[1]), strict=True))
+    if any(v is None for v in values.values()) or set(values) != set(COLUMNS):
+        return False
+    return sum(v for k, v in values.items() if k != "total") == values["total"]  # type: ignore[misc]
+
+
 def _put(out: TableRead, key: str, line: Line, positions: dict[str, tuple[int, int]], width: list[int]) -> None:
     order = COLUMNS
     if len(positions) == len(COLUMNS):
         order = tuple(sorted(COLUMNS, key=lambda k: positions[k][0]))
-    placed = place(line, order, positions, header_width=max(width, default=None))
+    placed = place(line, order, positions, header_width=max(width, default=None), holds=_row_sum_holds)
     if placed is None:
         out.put_row(key, COLUMNS, None, line)
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from nianbao.model.cells import catalog
@@ -99,6 +99,9 @@ class ColumnMatcher:
         return None
 
 
+Placement = tuple[list[str], list[Cell]]
+
+
 def place(
     line: Line,
     order: Sequence[str],
@@ -106,22 +109,31 @@ def place(
     *,
     allow_subset: bool = True,
     header_width: int | None = None,
-) -> tuple[list[str], list[Cell]] | None:
+    holds: Callable[[Placement], bool] | None = None,
+) -> Placement | None:
     """Put a row's values into columns; None when they cannot be placed honestly.
 
     By grid position when the header names every column and the row lies on the header's grid
     (a real grid, or a text row no wider than the header rows: a wider one is offset from them);
     else by count, in header order, after dropping the empty spacer cells merged cells leave at
-    the ends.
+    the ends. A text row can fit both ways and disagree — a blank first or last cell looks just
+    like a spacer (「总计\t\t1\t0…」 is a shifted row with a blank 自然人, or an unshifted one with a
+    blank 总计) — and then ``holds`` (the row's own arithmetic) decides, else the grid does.
     """
     fits_header = header_width is not None and len(line.row.cells) <= header_width
+    by_grid = None
     if len(positions) == len(order) and (line.row.aligned or fits_header):
-        fit = _by_position(line, order, positions)
-        if fit is not None:
-            return fit
+        by_grid = _by_position(line, order, positions)
+        if by_grid is not None and line.row.aligned:
+            return by_grid
     vals = trim(line.values, len(order))
-    if vals is not None:
-        return list(order), vals
+    by_count = (list(order), vals) if vals is not None else None
+    if by_grid is not None and by_count is not None and by_grid[1] != by_count[1] and holds is not None:
+        if holds(by_count) and not holds(by_grid):
+            return by_count
+        return by_grid
+    if by_grid is not None or by_count is not None:
+        return by_grid or by_count
     if allow_subset and max(2, len(order) - 2) <= len(positions) < len(order):
         sub = sorted(positions, key=lambda k: positions[k][0])
         vals = trim(line.values, len(sub))
