@@ -36,6 +36,11 @@ def test_consistent_report_reads_back_exactly_and_is_accepted(r: SyntheticReport
 @given(st.data(), consistent_reports(), st.sampled_from(RENDERINGS))
 def test_blank_cells_read_as_zero(data: st.DataObject, r: SyntheticReport, how: tuple[str, str]) -> None:
     blanks = data.draw(blank_sets(r))
+    if how == ("tab", "seed"):
+        # the seed prints （七）总计 one cell left of the other rows; with its 自然人 blank the row
+        # reads exactly like an aligned row with a blank 总计, and the grid reading wins (as it
+        # would for a person holding the header against it)
+        blanks = blanks - {"s3.total.natural"}
     _, result = check_bytes(_render(r, how, blanks), "r.txt")
     assert result.cells == expected_cells(r, blanks)
 
