@@ -81,3 +81,13 @@ def test_check_starts_fast_and_imports_no_pipeline_machinery() -> None:
     elapsed = time.perf_counter() - start
     assert p.stdout.strip().splitlines()[-1] == "[]"
     assert elapsed < 3.0  # the goal is < 1.5 s; this bound only catches a heavy import sneaking in
+
+
+def test_rules_lists_every_published_rule() -> None:
+    from nianbao.rules import REGISTRY
+
+    p = run("rules")
+    assert p.returncode == 0
+    listed = [line.split()[0] for line in p.stdout.splitlines()]
+    assert listed == list(REGISTRY)
+    assert len(listed) == 19

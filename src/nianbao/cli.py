@@ -58,6 +58,22 @@ def check(paths: tuple[str, ...], as_json: bool, year: int | None) -> None:
     sys.exit(worst)
 
 
+@cli.command()
+@click.option("--markdown", is_flag=True, help="Print the table as markdown (for docs).")
+def rules(markdown: bool) -> None:
+    """List the rule catalog: id, severity, anchor, and what each rule checks."""
+    from nianbao.rules import REGISTRY
+
+    if markdown:
+        click.echo("| rule | severity | anchored at | checks |\n| --- | --- | --- | --- |")
+    for rid, r in REGISTRY.items():
+        spec = r.spec
+        if markdown:
+            click.echo(f"| `{rid}` | {spec.severity} | `{spec.anchor}` | {spec.summary} |")
+        else:
+            click.echo(f"{rid:<24} {spec.severity:<8} {spec.anchor:<22} {spec.summary}")
+
+
 def _summary(result) -> str:  # type: ignore[no-untyped-def]
     """A readable per-file summary: status line, then each finding with its place and message."""
     errors = sum(1 for f in result.findings if f.severity == "error")
