@@ -8,6 +8,7 @@ busy), and are safe because every step is idempotent (the ledger, create-only no
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -65,11 +66,13 @@ def run_batch(settings: Settings, keys: list[str] | None) -> dict[str, Any]:
     except Exception:
         runner = "prefect"
     run = pipeline.Run.open(settings, runner)
+    t0 = time.perf_counter()
     refs = select_uploads(quote(run), keys)
+    select_seconds = time.perf_counter() - t0  # includes the task run's own overhead
     results = [ingest_chunk(quote(run), chunk, i)
                for i, chunk in enumerate(pipeline.chunked(refs, settings.chunk_size))]
     swept = sweep_notices(quote(run))
-    return pipeline.summarize(run.load_id, results, swept)
+    return pipeline.summarize(run.load_id, results, swept, select_seconds)
 
 
 @flow(name="ingest", description="Check uploads from the bucket, load them into the warehouse, answer them.")

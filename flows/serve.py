@@ -38,7 +38,7 @@ def deployments(interval: float = 60.0) -> list[Any]:
     )
     batched = DeploymentEventTrigger(  # one event per notification (flows/watch.py relay)
         name="on-notification", expect={BATCH_EVENT}, match={"prefect.resource.id": "s3.object.*"},
-        parameters={"keys": "{{ event.payload.keys }}"},
+        parameters={"keys": "{{ event.payload['keys'] }}"},  # .keys would be dict.keys
     )
     return [
         ingest.to_deployment(name="on-upload", triggers=[per_object, batched], tags=["nianbao"],

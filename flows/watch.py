@@ -5,9 +5,10 @@ Two ways a verdict follows an upload (see ``infra/README.md``):
 - Everywhere: ``watch`` lists the inbox against the ledger on an interval schedule and ingests
   whatever is new, so a lost event is never a lost upload. Latency: up to the interval plus ~2 s.
 - Where the store pushes events (Ceph RGW HTTP push; S3 → SQS), :mod:`nianbao.intake.relay`
-  turns each notification into a Prefect event ``nianbao.upload.created`` (``POST /api/events``);
-  the ``ingest/on-upload`` deployment's trigger starts ``ingest`` for those keys within ~3.5 s
-  (``PREFECT_RUNNER_POLL_FREQUENCY=1``).
+  turns each notification into Prefect events (``POST /api/events``): ``nianbao.upload.received``
+  per object (``python -m nianbao.intake.relay``) or ``nianbao.upload.created`` per notification
+  (below). The ``ingest/on-upload`` deployment's triggers (``flows/serve.py``) start ``ingest`` for
+  those keys within ~3.5 s (``PREFECT_RUNNER_POLL_FREQUENCY=1``).
 
 ``python flows/watch.py relay --port 8099`` runs the HTTP relay for RGW push notifications.
 """

@@ -1,5 +1,6 @@
 """The pipeline commands: output and exit codes, through click's CliRunner or a subprocess."""
 
+# ruff: noqa: F811  (pytest fixtures imported from tests/e2e/fixtures.py and used as arguments)
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ only by the tests here that run flows; the pipeline logic itself is tested witho
 ``tests/e2e`` and ``tests/warehouse``.
 """
 
+# ruff: noqa: F811  (pytest fixtures imported from tests/e2e/fixtures.py and used as arguments)
 from __future__ import annotations
 
 import os
@@ -80,6 +81,7 @@ def test_watch_flow_ingests_only_what_is_new(prefect_harness: None, settings: Se
 def test_only_transient_errors_are_retried(prefect_harness: None, settings: Settings, store: S3Store,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     import flows.ingest as mod
+
     from nianbao import pipeline
 
     store.put("inbox/a/2023/r.txt", (SAMPLES / "cangtai-2023.txt").read_bytes())
@@ -107,9 +109,8 @@ def test_only_transient_errors_are_retried(prefect_harness: None, settings: Sett
 
 
 def test_retry_condition_reads_the_exception_from_the_state() -> None:
-    from prefect.states import Failed
-
     from flows.ingest import only_transient
+    from prefect.states import Failed
 
     assert only_transient(None, None, Failed(data=TransientError("x")))
     assert not only_transient(None, None, Failed(data=TerminalError("x")))
@@ -118,6 +119,7 @@ def test_retry_condition_reads_the_exception_from_the_state() -> None:
 
 def test_deployments_name_flows_schedules_and_triggers() -> None:
     from flows.serve import deployments
+
     from nianbao.intake.relay import BATCH_EVENT, EVENT_NAME
 
     deps = {f"{d.flow_name}/{d.name}": d for d in deployments(interval=45)}
@@ -126,5 +128,7 @@ def test_deployments_name_flows_schedules_and_triggers() -> None:
     assert triggers["on-upload"].expect == {EVENT_NAME}
     assert triggers["on-upload"].parameters == {"key": "{{ event.payload.key }}"}
     assert triggers["on-notification"].expect == {BATCH_EVENT}
+    # ``payload.keys`` would render dict.keys (a method), not the list: verified against a live server
+    assert triggers["on-notification"].parameters == {"keys": "{{ event.payload['keys'] }}"}
     (schedule,) = deps["watch/poll"].schedules
     assert schedule.schedule.interval.total_seconds() == 45

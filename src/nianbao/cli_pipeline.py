@@ -8,6 +8,9 @@ verdicts were (``nianbao check`` is the command whose exit code is a verdict).
 
 from __future__ import annotations
 
+import csv
+import functools
+import json
 import os
 import sys
 import time
@@ -18,6 +21,7 @@ import click
 
 if TYPE_CHECKING:
     from nianbao.config import Settings
+
 
 class PipelineError(click.ClickException):
     """A known operational error: one line on stderr, exit 2, no traceback."""
@@ -39,7 +43,6 @@ def _settings(**overrides: Any) -> Settings:
 
 def translate_errors(fn: Any) -> Any:
     """Turn nianbao's operational errors raised by a command into one-line CLI errors (exit 2)."""
-    import functools
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -114,7 +117,7 @@ data_dir_option = click.option("--data-dir", type=click.Path(path_type=Path), de
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(width=max(100, int(os.environ.get("COLUMNS", "0") or 0)))
+    return Console(width=max(120, int(os.environ.get("COLUMNS", "0") or 0)))
 
 
 @click.command()
@@ -242,8 +245,6 @@ def watch(interval: float, once: bool, use_prefect: bool, relay: str | None, dat
 @translate_errors
 def status(limit: int, as_json: bool, data_dir: Path | None) -> None:
     """Recent submissions and their states (from the read-only snapshot)."""
-    import json
-
     from nianbao.warehouse import Warehouse
     from nianbao.warehouse.queries import recent_submissions
 
@@ -254,9 +255,10 @@ def status(limit: int, as_json: bool, data_dir: Path | None) -> None:
         for r in rows:
             click.echo(json.dumps(r, ensure_ascii=False, default=str))
         return
-    cols = ["received_at", "agency_id", "year", "key", "status", "findings_count", "is_current", "notice"]
-    table(_console(), f"Latest {len(rows)} submissions", cols,
-           [(r["received_at"].strftime("%Y-%m-%d %H:%M:%S"), *(r[c] for c in cols[1:])) for r in rows])
+    table(_console(), f"Latest {len(rows)} submissions",
+          ["received", "agency", "year", "file", "status", "findings", "current", "notice"],
+          [(f"{r['received_at']:%Y-%m-%d %H:%M:%S}", r["agency_id"], r["year"], r["key"].rsplit("/", 1)[-1],
+            r["status"], r["findings_count"], "yes" if r["is_current"] else "", r["notice"]) for r in rows])
 
 
 @click.command()
@@ -266,9 +268,6 @@ def status(limit: int, as_json: bool, data_dir: Path | None) -> None:
 @translate_errors
 def query(sql: str, fmt: str, data_dir: Path | None) -> None:
     """Run SQL against the read-only snapshot (tables: submissions, reports, cells, findings, notices, v_*)."""
-    import csv
-    import json
-
     import duckdb
 
     from nianbao.warehouse import Warehouse

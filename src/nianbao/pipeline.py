@@ -1,11 +1,9 @@
 """Plain orchestration of one ingest: bucket → check → warehouse → notices. No Prefect here.
 
-The flows in ``flows/`` only map parameters and wrap these functions in tasks; the CLI's
-``--no-prefect`` path, the tests and the benchmark call them directly.
-
-Streaming: listings are consumed page by page and uploads are processed chunk by chunk; a file's
-bytes live only inside :func:`process_one` (downloaded, hashed, checked, dropped), and a chunk
-keeps only results and parsed reports until its one warehouse transaction.
+The flows in ``flows/`` wrap these functions in tasks; the CLI's ``--no-prefect`` path, the tests
+and the benchmark call them directly. Streaming: listings are read page by page, uploads chunk by
+chunk; a file's bytes live only from download (a few read ahead) to the end of
+:func:`process_one`, and a chunk keeps only results and parsed reports until its one transaction.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from nianbao.check import CheckContext, check_bytes
 from nianbao.intake.keys import InvalidKey, is_directory_marker, metadata_conflict, notice_keys, parse_key
 from nianbao.intake.keys import submission_id as make_submission_id
-from nianbao.intake.registry import Registry, load_registry
+from nianbao.intake.registry import Agency, Registry, load_registry
 from nianbao.intake.store import ObjectRef, ObjectStore, S3Store, StoredObject, prefetch, put_all
 from nianbao.warehouse import LoadOutcome, NoticeRecord, Submission, Warehouse
 from nianbao.warehouse.load import utc_seconds
@@ -35,7 +33,7 @@ if TYPE_CHECKING:
     from nianbao.config import Settings
 
 ProcessedUpload = Submission
-"""What :func:`process_one` returns: one checked upload, ready to load."""
+"""What :func:`process_one` returns: one checked upload, ready to load (see ``warehouse.load``)."""
 
 
 @dataclass
@@ -109,7 +107,7 @@ def process_one(store: ObjectStore, ref: ObjectRef, settings: Settings, registry
     else:
         aid, year = parsed.agency_id, parsed.year
         agency = registry.get(aid)
-        if lookups is not None and lookups.current_sha(aid, year) == sha:
+        if lookups is not None and lookups.unchanged(aid, year, obj.key, sha):
             del obj
             return Submission(**base, agency_id=aid, year=year, filename=parsed.filename, key_error=None,
                               result=None, seconds=time.perf_counter() - t0)
@@ -123,26 +121,26 @@ def process_one(store: ObjectStore, ref: ObjectRef, settings: Settings, registry
         sub = Submission(**base, agency_id=aid, year=year, filename=parsed.filename, key_error=None,
                          result=result, report=report)
     del obj  # the bytes are not needed any more; only results travel on
-    sub.notice = render(sub, settings, agency.email if agency else None)
+    sub.notice = render(sub, settings, agency)
     sub.seconds = time.perf_counter() - t0
     return sub
 
 
-def render(sub: Submission, settings: Settings, email: str | None) -> NoticeRecord:
-    """The notice answering one submission, and where in the outbox it goes."""
+def render(sub: Submission, settings: Settings, agency: Agency | None) -> NoticeRecord:
+    """The notice answering one submission (addressed by the registry's name, else the report's)."""
     from nianbao.notices import NoticeInput, render_notice
 
     assert sub.result is not None
-    rejected = sub.key_error is not None
-    agency_name = None if rejected else sub.result.agency
+    ok = sub.key_error is None
     rendered = render_notice(NoticeInput(
-        submission_id=sub.submission_id, key=sub.key, agency_id=None if rejected else sub.agency_id,
-        agency_name=agency_name, year=sub.year, received_at=sub.received_at, sha256=sub.sha256,
-        size=sub.size, result=sub.result, report=sub.report, registry_email=email,
+        submission_id=sub.submission_id, key=sub.key, agency_id=sub.agency_id if ok else None,
+        agency_name=((agency.name if agency else None) or sub.result.agency) if ok else None, year=sub.year,
+        received_at=sub.received_at, sha256=sub.sha256, size=sub.size, result=sub.result, report=sub.report,
+        registry_email=agency.email if agency and ok else None,
     ))
     json_key, md_key = notice_keys(sub.submission_id, sub.agency_id, sub.year, settings.s3.outbox_prefix)
     return NoticeRecord(rendered.kind, rendered.subject, json_key, md_key, rendered.json, rendered.markdown,
-                        None if rejected else email)
+                        agency.email if agency and ok else None)
 
 
 def load_batch(warehouse: Warehouse, items: list[ProcessedUpload], load_id: str, runner: str = "") -> LoadOutcome:
@@ -226,6 +224,7 @@ class ChunkResult:
     deferred: int
     notices: int
     check_seconds: float
+    """Wall time of downloading and checking the chunk (downloads overlap checks)."""
     load_seconds: float
     deliver_seconds: float
 
@@ -234,6 +233,7 @@ def ingest_chunk(run: Run, refs: list[ObjectRef],
                  on_item: Callable[[ProcessedUpload], None] | None = None) -> ChunkResult:
     """Process, load and answer one chunk; refresh the snapshot. Safe to retry (idempotent)."""
     items: list[Submission] = []
+    t_start = time.perf_counter()
     with run.warehouse.read() as con:
         lookups = Lookups(con)
         for ref, obj in prefetch(run.store, refs):
@@ -256,7 +256,7 @@ def ingest_chunk(run: Run, refs: list[ObjectRef],
              "status": s.status, "findings": len(s.result.findings) if s.result else 0,
              "loaded": s.submission_id in new} for s in items]
     return ChunkResult(rows, len(outcome.new), len(outcome.unchanged), len(outcome.duplicates),
-                       len(outcome.deferred), len(delivery.written), sum(s.seconds for s in items), t1 - t0, t2 - t1)
+                       len(outcome.deferred), len(delivery.written), t0 - t_start, t1 - t0, t2 - t1)
 
 
 def select_refs(run: Run, keys: list[str] | None) -> list[ObjectRef]:
@@ -273,9 +273,10 @@ def run_ingest(settings: Settings, keys: list[str] | None = None, runner: str = 
                store: ObjectStore | None = None) -> dict[str, Any]:
     """One whole ingest without Prefect: select, then chunk by chunk process, load and answer."""
     run = Run.open(settings, runner, store)
-    refs = select_refs(run, keys)
+    t0 = time.perf_counter()
+    refs, select_seconds = select_refs(run, keys), time.perf_counter() - t0
     results = [ingest_chunk(run, chunk, on_item) for chunk in chunked(refs, settings.chunk_size)]
-    return summarize(run.load_id, results, len(sweep_notices(run).written))
+    return summarize(run.load_id, results, len(sweep_notices(run).written), select_seconds)
 
 
 def sweep_notices(run: Run) -> Delivery:
@@ -283,19 +284,12 @@ def sweep_notices(run: Run) -> Delivery:
     return deliver_notices(run.store, run.warehouse, run.settings, None)
 
 
-def summarize(load_id: str, results: list[ChunkResult], swept: int = 0) -> dict[str, Any]:
+def summarize(load_id: str, results: list[ChunkResult], swept: int = 0, select_seconds: float = 0.0) -> dict[str, Any]:
     """An ingest's outcome: counts, timings and one row per upload (what flows return)."""
-    return {
-        "load_id": load_id,
-        "uploads": sum(len(r.rows) for r in results),
-        "new": sum(r.new for r in results),
-        "unchanged": sum(r.unchanged for r in results),
-        "duplicates": sum(r.duplicates for r in results),
-        "deferred": sum(r.deferred for r in results),
-        "notices": sum(r.notices for r in results) + swept,
-        "chunks": len(results),
-        "check_seconds": sum(r.check_seconds for r in results),
-        "load_seconds": sum(r.load_seconds for r in results),
-        "deliver_seconds": sum(r.deliver_seconds for r in results),
-        "rows": [row for r in results for row in r.rows],
-    }
+    out: dict[str, Any] = {"load_id": load_id, "select_seconds": select_seconds, "chunks": len(results),
+                           "uploads": sum(len(r.rows) for r in results), "rows": [x for r in results for x in r.rows]}
+    for name in ("new", "unchanged", "duplicates", "deferred", "notices", "check_seconds", "load_seconds",
+                 "deliver_seconds"):
+        out[name] = sum(getattr(r, name) for r in results)
+    out["notices"] += swept
+    return out

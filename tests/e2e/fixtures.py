@@ -66,11 +66,16 @@ def make_settings(endpoint: S3Endpoint, data_dir: Path, bucket: str, **extra: ob
 
 
 @pytest.fixture
-def settings(s3_endpoint: S3Endpoint, tmp_path: Path) -> Settings:
-    """Settings with a fresh bucket (created) and a fresh data dir."""
+def settings(s3_endpoint: S3Endpoint, tmp_path: Path) -> Iterator[Settings]:
+    """Settings with a fresh bucket (created; removed afterwards on a shared server) and data dir."""
     s = make_settings(s3_endpoint, tmp_path / "data", f"nb-test-{uuid.uuid4().hex[:12]}", chunk_size=4)
-    S3Store.from_settings(s).ensure_bucket()
-    return s
+    store = S3Store.from_settings(s)
+    store.ensure_bucket()
+    yield s
+    if s3_endpoint.real:  # moto forgets everything at the end of the session anyway
+        for ref in list(store.list("")):
+            store.client.delete_object(Bucket=store.bucket, Key=ref.key)
+        store.client.delete_bucket(Bucket=store.bucket)
 
 
 @pytest.fixture

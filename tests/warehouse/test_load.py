@@ -128,3 +128,27 @@ def test_notices_are_pending_until_marked_sent(warehouse: Warehouse, upload) -> 
         assert pending["json_key"] == f"outbox/nanling-housing/2023/{sub.submission_id}.json"
         mark_sent(con, [(sub.submission_id, datetime.now(UTC), None, None)])
         assert pending_notices(con) == []
+
+
+def test_restoring_two_files_of_one_agency_year_changes_nothing(warehouse: Warehouse, upload) -> None:  # type: ignore[no-untyped-def]
+    """A bucket re-seeded with both of an agency-year's files: each is the same upload of its key."""
+    a = upload("inbox/a/2023/a.md", sample("nanling-housing-2023-faulty.md"))
+    b = upload("inbox/a/2023/b.md", sample("nanling-housing-2023-corrected.md"), minutes=1)
+    warehouse.load([a, b], "L1")
+    again = [upload("inbox/a/2023/a.md", sample("nanling-housing-2023-faulty.md"), minutes=60),
+             upload("inbox/a/2023/b.md", sample("nanling-housing-2023-corrected.md"), minutes=60)]
+    out = warehouse.load(again, "L2")
+    assert out.new == [] and sorted(out.unchanged) == sorted([a.submission_id, b.submission_id])
+    assert q(warehouse, "SELECT submission_id FROM submissions WHERE is_current") == [(b.submission_id,)]
+
+
+def test_an_unchecked_upload_whose_agency_year_changed_meanwhile_is_deferred(warehouse: Warehouse, upload) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    first = upload(KEY, sample("nanling-housing-2023-faulty.md"))
+    skipped = replace(upload("inbox/nanling-housing/2023/other.md", sample("nanling-housing-2023-corrected.md"),
+                             minutes=5), result=None, report=None, notice=None)
+    warehouse.load([first], "L1")
+    out = warehouse.load([skipped], "L2")
+    assert out.deferred == ["inbox/nanling-housing/2023/other.md"] and out.new == []
+    assert q(warehouse, "SELECT count(*) FROM ledger") == [(1,)]  # found again by the next poll

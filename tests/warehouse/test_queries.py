@@ -6,7 +6,7 @@ import pytest
 
 from nianbao.pipeline import Lookups
 from nianbao.warehouse import Warehouse
-from nianbao.warehouse.queries import current_sha256, prior_report, recent_submissions, run_query
+from nianbao.warehouse.queries import known_sha256, prior_report, recent_submissions, run_query
 from tests.warehouse.conftest import SAMPLES, sample
 
 REPORTS = sorted(p.name for p in SAMPLES.iterdir() if not p.name.endswith(".json") and "meeting" not in p.name)
@@ -36,7 +36,9 @@ def test_prior_report_is_the_current_one_and_none_without_a_report(warehouse: Wa
         assert got.cells["s3.granted.total"].value == new.report.cells["s3.granted.total"].value
         assert prior_report(con, "b", 2022) is None
         assert prior_report(con, "a", 2021) is None
-        assert current_sha256(con, "a", 2022) == new.sha256
+        assert known_sha256(con, "a", 2022, "inbox/a/2022/r.md") == {new.sha256}
+        assert known_sha256(con, "a", 2022, "inbox/a/2022/other.md") == {new.sha256}
+        assert known_sha256(con, "c", 2022, "inbox/b/2022/r.txt") == {notice.sha256}
 
 
 def test_lookups_overlay_reports_checked_earlier_in_the_same_chunk(warehouse: Warehouse, upload) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +48,8 @@ def test_lookups_overlay_reports_checked_earlier_in_the_same_chunk(warehouse: Wa
         assert lookups.prior("a", 2022) is None
         lookups.remember(sub)
         assert lookups.prior("a", 2022) is sub.report
-        assert lookups.current_sha("a", 2022) == sub.sha256
+        assert lookups.unchanged("a", 2022, "inbox/a/2022/other.txt", sub.sha256)
+        assert not lookups.unchanged("a", 2023, "inbox/a/2023/r.txt", sub.sha256)
 
 
 def test_recent_submissions_and_views(warehouse: Warehouse, upload) -> None:  # type: ignore[no-untyped-def]

@@ -2,14 +2,14 @@
 
 ``python -m tests.warehouse.worker load <data_dir> <tag> <n>``: load ``n`` uploads one chunk at a
 time (half shared by every loader, half its own), refreshing the snapshot after each.
-``python -m tests.warehouse.worker query <data_dir> <seconds>``: query the snapshot as fast as
-possible for a while; prints the number of queries and the row counts seen (never decreasing).
+``python -m tests.warehouse.worker query <data_dir> <stop_file>``: query the snapshot as fast as
+possible until ``stop_file`` exists; prints the number of queries and the row counts seen (which
+must never decrease).
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,11 +36,10 @@ def load(data_dir: Path, tag: str, n: int) -> None:
     print("ok", flush=True)
 
 
-def query(data_dir: Path, seconds: float) -> None:
+def query(data_dir: Path, stop: Path) -> None:
     wh = Warehouse(data_dir / "nianbao.duckdb", data_dir / "nianbao.snapshot.duckdb")
     seen: list[int] = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while not stop.exists() or not seen:
         with wh.read() as con:
             seen.append(con.execute("SELECT count(*) FROM submissions").fetchall()[0][0])
     print(len(seen), " ".join(map(str, sorted(set(seen)))), flush=True)
@@ -52,4 +51,4 @@ if __name__ == "__main__":
     if cmd == "load":
         load(Path(args[0]), args[1], int(args[2]))
     else:
-        query(Path(args[0]), float(args[1]))
+        query(Path(args[0]), Path(args[1]))

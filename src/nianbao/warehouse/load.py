@@ -9,13 +9,15 @@ Exactly once. Inside the transaction, under the write lock, each upload is class
 what is already loaded:
 
 - ``duplicate``: its ``(key, etag, received_at)`` is in the ``ledger``: nothing is written.
-- ``unchanged``: new object version, but the same bytes (sha256) as the agency-year's current
-  submission (a re-upload of the same file, e.g. the demo re-seeding its bucket): only a ledger
-  row is written, pointing at the existing submission; no new submission, no new notice.
+- ``unchanged``: a new object version with the same bytes (sha256) as the latest upload of the
+  same key, or as the agency-year's current submission: the issue's identity ``(key, ETag,
+  sha256)`` is the same upload again (a sync tool or the demo re-seeding its bucket). Only a
+  ledger row is written, pointing at the existing submission; no new submission, no new notice.
 - ``new``: a submission with its report, cells, findings and notice. The ``submissions`` view
   makes the upload with the latest ``received_at`` the one ``current`` row of its agency-year, so
   a new file supersedes the previous one while history stays (an older file that arrives late
-  does not). Re-uploading an earlier, different file is a revert and so a new submission.
+  does not). Re-uploading an earlier file over a different one (A, B, then A again at the same
+  key) is a revert and so a new submission.
 
 Atomicity. One transaction per chunk (``settings.chunk_size`` uploads): all tables, the ledger
 and the ``loads`` row commit together, so a crash leaves each submission whole or absent, and an
@@ -113,35 +115,25 @@ def utc_seconds(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(microsecond=0)
 
 
-def _current_sha(con: Any, items: list[Submission]) -> dict[tuple[Any, ...], str]:
-    """sha256 of the current submission per agency-year (and per key, for keys outside the layout)."""
-    pairs = {(s.agency_id, s.year) for s in items if s.key_error is None}
-    out: dict[tuple[Any, ...], str] = {}
+def _known(con: Any, items: list[Submission]) -> dict[tuple[Any, ...], tuple[str, str]]:
+    """``(sha256, submission_id)`` of each agency-year's current upload and of each key's latest."""
+    out: dict[tuple[Any, ...], tuple[str, str]] = {}
+    pairs = sorted({f"{s.agency_id}/{s.year}" for s in items if s.key_error is None})
     if pairs:
-        rows = con.execute(
-            "SELECT agency_id, year, sha256 FROM submissions WHERE is_current AND agency_id || '/' || year "
-            "IN (SELECT unnest($1::VARCHAR[]))", [[f"{a}/{y}" for a, y in pairs]]).fetchall()
-        out.update({("ay", a, y): sha for a, y, sha in rows})
-    bad = [s.key for s in items if s.key_error is not None]
-    if bad:
-        rows = con.execute(
-            "SELECT key, arg_max(sha256, seq) FROM uploads WHERE key IN (SELECT unnest($1::VARCHAR[])) GROUP BY key",
-            [bad]).fetchall()
-        out.update({("key", k): sha for k, sha in rows})
+        for a, y, sha, sid in con.execute(
+            "SELECT agency_id, year, sha256, submission_id FROM submissions WHERE is_current "
+            "AND agency_id || '/' || year IN (SELECT unnest($1::VARCHAR[]))", [pairs]).fetchall():
+            out[("ay", a, y)] = (sha, sid)
+    for k, sha, sid in con.execute(
+        "SELECT key, arg_max(sha256, seq), arg_max(submission_id, seq) FROM uploads "
+        "WHERE key IN (SELECT unnest($1::VARCHAR[])) GROUP BY key", [sorted({s.key for s in items})]).fetchall():
+        out[("key", k)] = (sha, sid)
     return out
 
 
-def _slot(s: Submission) -> tuple[Any, ...]:
-    return ("key", s.key) if s.key_error is not None else ("ay", s.agency_id, s.year)
-
-
-def _current_id(con: Any, s: Submission) -> str:
-    if s.key_error is not None:
-        q = "SELECT arg_max(submission_id, seq) FROM uploads WHERE key = ? AND sha256 = ?"
-        return str(first(con, q, [s.key, s.sha256])[0])
-    q = "SELECT submission_id FROM submissions WHERE is_current AND agency_id = ? AND year = ?"
-    row = first(con, q, [s.agency_id, s.year])
-    return str(row[0]) if row else s.submission_id
+def _slots(s: Submission) -> list[tuple[Any, ...]]:
+    """Where an upload's bytes count as already loaded: its key's latest upload, its agency-year's current."""
+    return [("key", s.key)] + ([("ay", s.agency_id, s.year)] if s.key_error is None else [])
 
 
 def load_chunk(con: Any, items: list[Submission], load_id: str, runner: str = "") -> LoadOutcome:
@@ -157,18 +149,18 @@ def load_chunk(con: Any, items: list[Submission], load_id: str, runner: str = ""
                 "SELECT key, etag, received_at FROM ledger WHERE key IN (SELECT unnest($1::VARCHAR[]))", [keys]
             ).fetchall()
         }
-        current = _current_sha(con, ordered)
-        seq = int(first(con, "SELECT coalesce(max(seq), 0) FROM uploads")[0])
+        known = _known(con, ordered)
+        seq = int((first(con, "SELECT coalesce(max(seq), 0) FROM uploads") or (0,))[0])
         new: list[Submission] = []
         ledger: list[tuple[Any, ...]] = []
         for s in ordered:
             if s.identity in seen:
                 out.duplicates.append(s.submission_id)
                 continue
-            if current.get(_slot(s)) == s.sha256:
-                target = next((n.submission_id for n in new if _slot(n) == _slot(s)), None) or _current_id(con, s)
-                ledger.append((s.key, s.etag, s.received_at, s.sha256, target, load_id, now))
-                out.unchanged.append(target)
+            same = next((known[k][1] for k in _slots(s) if known.get(k, ("",))[0] == s.sha256), None)
+            if same is not None:  # the same bytes as what is loaded for this key or agency-year
+                ledger.append((s.key, s.etag, s.received_at, s.sha256, same, load_id, now))
+                out.unchanged.append(same)
             elif s.result is None:
                 out.deferred.append(s.key)
                 continue
@@ -177,7 +169,7 @@ def load_chunk(con: Any, items: list[Submission], load_id: str, runner: str = ""
                 new.append(s)
                 ledger.append((s.key, s.etag, s.received_at, s.sha256, s.submission_id, load_id, now))
                 out.new.append(s.submission_id)
-                current[_slot(s)] = s.sha256
+                known.update({k: (s.sha256, s.submission_id) for k in _slots(s)})
             seen.add(s.identity)
         tables = rows_for(new, load_id, seq - len(new) + 1, now)
         tables["ledger"] = (["key", "etag", "received_at", "sha256", "submission_id", "load_id", "seen_at"], ledger)

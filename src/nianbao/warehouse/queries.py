@@ -13,7 +13,7 @@ from typing import Any
 
 from nianbao.model.cells import catalog
 from nianbao.model.report import CellValue, Report, ReportMeta, Source
-from nianbao.warehouse.load import Submission, first, utc_seconds
+from nianbao.warehouse.load import Submission, utc_seconds
 
 Identity = tuple[str, str, datetime]
 
@@ -49,11 +49,13 @@ def submissions_for_keys(con: Any, keys: list[str]) -> list[dict[str, Any]]:
     return rows_as_dicts(cur)
 
 
-def current_sha256(con: Any, agency_id: str, year: int) -> str | None:
-    """sha256 of the agency-year's current submission, if any."""
-    row = first(con, "SELECT sha256 FROM submissions WHERE is_current AND agency_id = ? AND year = ?",
-                [agency_id, year])
-    return None if row is None else str(row[0])
+def known_sha256(con: Any, agency_id: str, year: int, key: str) -> set[str]:
+    """sha256 of the agency-year's current upload and of the key's latest upload (the bytes that
+    would make a new version of ``key`` "unchanged", see :mod:`nianbao.warehouse.load`)."""
+    rows = con.execute(
+        """SELECT sha256 FROM submissions WHERE is_current AND agency_id = ? AND year = ?
+           UNION ALL SELECT arg_max(sha256, seq) FROM uploads WHERE key = ?""", [agency_id, year, key]).fetchall()
+    return {r[0] for r in rows if r[0] is not None}
 
 
 def _value(cell_id: str, v: float | None) -> int | float | None:
@@ -131,7 +133,8 @@ class Lookups:
     def __init__(self, con: Any) -> None:
         self.con = con
         self.reports: dict[tuple[str, int], Report | None] = {}
-        self.shas: dict[tuple[str, int], str] = {}
+        self.shas: dict[tuple[str, int, str], set[str]] = {}
+        self.chunk: dict[tuple[str, int], str] = {}
 
     def prior(self, agency_id: str, year: int) -> Report | None:
         """The agency's current report for ``year``, if any."""
@@ -139,18 +142,15 @@ class Lookups:
             self.reports[(agency_id, year)] = prior_report(self.con, agency_id, year) if self.con else None
         return self.reports[(agency_id, year)]
 
-    def current_sha(self, agency_id: str, year: int) -> str | None:
-        """sha256 of the agency-year's current upload, if any."""
-        if (agency_id, year) not in self.shas:
-            sha = current_sha256(self.con, agency_id, year) if self.con else None
-            if sha is None:
-                return None
-            self.shas[(agency_id, year)] = sha
-        return self.shas[(agency_id, year)]
+    def unchanged(self, agency_id: str, year: int, key: str, sha256: str) -> bool:
+        """True if these bytes are already loaded for this key or agency-year (checking can be skipped)."""
+        if (agency_id, year, key) not in self.shas:
+            self.shas[(agency_id, year, key)] = known_sha256(self.con, agency_id, year, key) if self.con else set()
+        return sha256 in self.shas[(agency_id, year, key)] or sha256 == self.chunk.get((agency_id, year))
 
     def remember(self, s: Submission) -> None:
         """Make a just-checked upload visible to later uploads of the same chunk."""
         if s.agency_id is not None and s.year is not None and s.key_error is None and s.result is not None:
-            self.shas[(s.agency_id, s.year)] = s.sha256
+            self.chunk[(s.agency_id, s.year)] = s.sha256
             if s.report is not None:
                 self.reports[(s.agency_id, s.year)] = s.report

@@ -26,9 +26,7 @@ def refresh(db: Path, snapshot: Path) -> None:
     snapshot.parent.mkdir(parents=True, exist_ok=True)
     tmp = snapshot.with_name(f".{snapshot.name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(db, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+        shutil.copyfile(db, tmp)  # no fsync: the snapshot is derived; after a power loss, refresh again
         os.replace(tmp, snapshot)
     finally:
         tmp.unlink(missing_ok=True)
