@@ -92,16 +92,11 @@ def _summary(result) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines)
 
 
-def _register_pipeline() -> None:
-    try:
-        from nianbao.cli_pipeline import register
-    except ImportError:  # the pipeline commands are optional for `check`
-        return
-    register(cli)
-
-
 def main() -> None:
     """Console-script entry point."""
-    if len(sys.argv) < 2 or sys.argv[1] != "check":
-        _register_pipeline()
+    if len(sys.argv) < 2 or sys.argv[1] not in ("check", "rules"):
+        # the pipeline commands import only click at module level, but `check` skips even that
+        from nianbao.cli_pipeline import register
+
+        register(cli)
     cli(prog_name="nianbao")

@@ -31,14 +31,14 @@ def table_title(cell_id: str) -> str:
     return TABLE_TITLES[cell_id.split(".", 1)[0]]
 
 
-def where(report: Report, cell_id: str) -> str:
-    """A clerk's description of a cell's place: table, row, column, and line or page."""
+def where(report: Report, cell_id: str, *, exact: bool = True) -> str:
+    """A clerk's description of a cell's place: table, row, column, and (``exact``) line or page."""
     spec = catalog()[cell_id]
     cell = report.cells.get(cell_id)
     title = TABLE_TITLES[spec.table]
     group = f"{spec.group}·" if spec.group and spec.table == "s4" else ""
     text = f"{title}“{group}{spec.row_label}”行“{spec.col_label}”列"
-    if cell is not None:
+    if cell is not None and exact:
         if cell.source.page:
             text += f"（第{cell.source.page}页）"
         elif cell.source.line:

@@ -36,8 +36,7 @@ def rule_table_missing(report: Report, context: CheckContext) -> Iterator[Hit]:
 def rule_cell_missing(report: Report, context: CheckContext) -> Iterator[Hit]:
     """A table is present but a row or column of the report's template is absent."""
     for cid in report.missing:
-        place = where(report, cid)
-        yield hit(cid, place=place, location=place)
+        yield hit(cid, place=where(report, cid, exact=False), location=where(report, cid))
 
 
 @rule("CELL-INVALID", severity="error", anchor="<cell>",
@@ -47,9 +46,8 @@ def rule_cell_invalid(report: Report, context: CheckContext) -> Iterator[Hit]:
     specs = catalog()
     for cid, cell in report.cells.items():
         if cell.value is None:
-            place = where(report, cid)
-            yield hit(cid, None, cell.raw, place=place, kind=_KIND[specs[cid].kind], location=place
-            )
+            yield hit(cid, None, cell.raw, place=where(report, cid, exact=False), kind=_KIND[specs[cid].kind],
+                      location=where(report, cid))
 
 
 @rule("SECTION-MISSING", severity="warning", anchor="sec1..sec6",
