@@ -22,6 +22,9 @@ from nianbao.reading.tables import TableRead
 
 __all__ = ["build_report"]
 
+HEAD_ROWS = 60
+"""Rows at the top that hold the title and the preamble (statistics period, legal basis)."""
+
 
 def _in_region(reader: Callable[[list[Line]], TableRead], region: list[Line] | None, everything: list[Line]) -> TableRead:
     """Read a table inside its section; if the section holds none, anywhere in the document."""
@@ -41,7 +44,7 @@ def build_report(doc: Document, source: str) -> Report:
     def region(sec: str) -> list[Line] | None:
         return lines[spans[sec][0] : spans[sec][1]] if sec in spans else None
 
-    texts = [" ".join(c.text for c in r.cells) for r in doc.rows]
+    texts = [" ".join(c.text for c in r.cells) for r in doc.rows[:HEAD_ROWS]]
     meta = read_meta(texts, doc.title_hint)
     by_year = None if meta.year is None else ("2019" if meta.year <= 2020 else "2021")
 

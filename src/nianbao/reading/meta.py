@@ -65,7 +65,7 @@ def agency_of(title: str, lines: list[str]) -> str | None:
 
 
 def read_meta(lines: list[str], hint: str | None) -> ReportMeta:
-    """Metadata from the first lines (title) and the preamble text (statistics period)."""
+    """Metadata from the document's first lines: the title, and the preamble's statistics period."""
     meta = ReportMeta()
     title = find_title(lines, hint)
     if title:
@@ -74,7 +74,7 @@ def read_meta(lines: list[str], hint: str | None) -> ReportMeta:
         if m:
             meta.title_year = int(m.group(1))
         meta.agency = agency_of(title, lines)
-    head = unicodedata.normalize("NFKC", "".join(lines[:60]))[:6000]
+    head = unicodedata.normalize("NFKC", "".join(lines))[:6000]
     head = re.sub(r"\s+", "", head)
     for m in _PERIOD.finditer(head):
         before = head[max(0, m.start() - 30) : m.start()]
