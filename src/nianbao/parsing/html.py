@@ -30,16 +30,12 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+
+from lxml import etree
 
 from nianbao.errors import ParseFailed
 from nianbao.parsing.document import Cell, Document, Row, grid_rows, text_row
 from nianbao.parsing.encoding import decode_text, join_pieces, normalize_space
-
-if TYPE_CHECKING:
-    from lxml.html import HtmlElement
 
 MAX_CELL_CHARS = 300
 """A table with a longer cell is page layout, not a report table."""
@@ -58,7 +54,23 @@ _BLOCK_TAGS = frozenset({
 # fmt: on
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-_NON_SPACE = re.compile(r"\S")
+_SPACE_RUN = re.compile(r"\s+")
+_LEADING_DIGITS = re.compile(r"\s*(\d+)")
+
+# Tag names: libxml2 lower-cases the ASCII letters of every tag name, so the C-level filters below
+# (``iter("td", "th")``, the XPath name tests) see exactly the names ``tag.lower()`` would give. The
+# one exception is a non-ASCII letter that Python lower-cases to ASCII (U+212A KELVIN SIGN → ``k``);
+# no name those filters look for contains a ``k``, and :func:`_kind` lower-cases like before.
+#
+# Attribute look-ups go through XPath attribute steps (``//@style``) rather than ``el.get`` on
+# every element or an XPath predicate (``//*[@style]``): making a Python object per element, or
+# evaluating a predicate per node, costs several times more than the whole parse.
+_HIDDEN_ATTRS = etree.XPath("descendant-or-self::*/@hidden")
+_STYLE_ATTRS = etree.XPath("descendant-or-self::*/@style")
+_CLASS_ATTRS = etree.XPath("descendant-or-self::*/@class")
+_ID_ATTRS = etree.XPath("descendant-or-self::*/@id")
+_STRING = etree.XPath("string()")
+"""All text under an element, its own tail excluded (what ``HtmlElement.text_content`` returns)."""
 
 MSG_EMPTY = "网页文件没有内容，请上传完整的年度报告网页、DOCX 或 PDF 文件"
 MSG_BROKEN = "网页文件无法解析，请另存为 DOCX 或 PDF 后重新上传"
@@ -78,55 +90,83 @@ def read(data: bytes) -> Document:
     return Document(rows=rows, title_hint=title, source_format="html")
 
 
-def _parse(data: bytes) -> HtmlElement:
-    """Decode and parse; an empty or unparsable page is a :class:`ParseFailed`."""
-    import lxml.etree
-    import lxml.html
+def _parse(data: bytes) -> etree._Element:
+    """Decode and parse; an empty or unparsable page is a :class:`ParseFailed`.
 
+    Plain ``lxml.etree`` elements, not ``lxml.html``'s: the HTML element classes are looked up in
+    Python for every element the walk touches, which cost a third of the reading time.
+    """
     text = _XML_DECL.sub("", decode_text(data), count=1)
     if not text.strip():
         raise ParseFailed(MSG_EMPTY, "empty HTML")
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True)
     try:
-        return lxml.html.document_fromstring(text, parser=parser)
-    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as exc:
+        root = etree.fromstring(text, parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ParseFailed(MSG_EMPTY if "empty" in str(exc).lower() else MSG_BROKEN, str(exc)) from None
+    if root is None:
+        raise ParseFailed(MSG_EMPTY, "Document is empty")
+    return root
 
 
-def _tag(el: HtmlElement) -> str:
-    """Lower-case tag name (Office prefixes kept: ``<o:p>`` is inline), ``""`` for comments."""
-    tag = el.tag
-    return tag.lower() if isinstance(tag, str) else ""
+_BR, _TABLE, _BLOCK = 1, 2, 4
+_KINDS: dict[object, int] = {}
+"""Raw tag → what the walk does with it (a cache: the same few dozen names recur in every page)."""
 
 
-def _drop_invisible(root: HtmlElement) -> None:
-    """Remove scripts, styles, navigation, page header/footer and hidden elements (keeping tails)."""
-    doomed = []
-    for el in root.iter():
-        tag = _tag(el)
-        if tag == "title":
-            continue
-        if (
-            tag in _DROP_TAGS or el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or "")
-        ) and el.getparent() is not None:
-            doomed.append(el)
+def _kind(tag: object) -> int:
+    """``_BR``/``_TABLE``/``_BLOCK`` flags of a tag name (lower-cased; ``<o:p>`` is inline)."""
+    kind = _KINDS.get(tag)
+    if kind is None:
+        low = tag.lower() if isinstance(tag, str) else ""
+        kind = (_BR if low == "br" else 0) | (_TABLE | _BLOCK if low == "table" else 0)
+        kind |= _BLOCK if low in _BLOCK_TAGS else 0
+        if len(_KINDS) < 4096:  # junk pages may invent any number of names
+            _KINDS[tag] = kind
+    return kind
+
+
+def _drop_invisible(root: etree._Element) -> None:
+    """Remove scripts, styles, navigation, page header/footer and hidden elements (keeping tails).
+
+    The order of removal does not matter: a removed element's tail goes to its previous sibling
+    or its parent, and when that one is removed too the text moves on with it, in the same order.
+    """
+    doomed: dict[etree._Element, None] = dict.fromkeys(root.iter(*_DROP_TAGS))
+    doomed.update((attr.getparent(), None) for attr in _HIDDEN_ATTRS(root))
+    hidden_styles: dict[str, bool] = {}  # Word repeats the same few style strings on every span
+    for style in _STYLE_ATTRS(root):
+        hidden = hidden_styles.get(style)
+        if hidden is None:
+            hidden = hidden_styles[style] = _HIDDEN_STYLE.search(style) is not None
+        if hidden:
+            doomed[style.getparent()] = None
     for el in doomed:
-        if el.getparent() is not None:
-            el.drop_tree()
-
-
-def _title_hint(root: HtmlElement) -> str | None:
-    """``<h1>`` or class/id ``*title*`` text (one mentioning 报告 preferred), else ``<title>``."""
-    candidates: list[str] = []
-    for el in root.iter():
-        tag = _tag(el)
-        if not tag or tag == "title":
+        parent = el.getparent()
+        if parent is None or el.tag == "title":
             continue
-        marker = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-        if tag == "h1" or "title" in marker:
-            text = normalize_space(el.text_content())
-            if 4 <= len(text) <= 120:
-                candidates.append(text)
+        tail = el.tail
+        if tail:
+            previous = el.getprevious()
+            if previous is None:
+                parent.text = (parent.text or "") + tail
+            else:
+                previous.tail = (previous.tail or "") + tail
+        parent.remove(el)
+
+
+def _title_hint(root: etree._Element) -> str | None:
+    """``<h1>`` or class/id ``*title*`` text (one mentioning 报告 preferred), else ``<title>``."""
+    found: dict[etree._Element, None] = dict.fromkeys(root.iter("h1"))
+    for attrs in (_CLASS_ATTRS(root), _ID_ATTRS(root)):
+        found.update((a.getparent(), None) for a in attrs if "title" in a.lower())
+    candidates: list[str] = []
+    for el in sorted(found, key=_document_position) if len(found) > 1 else found:
+        if el.tag == "title":
+            continue
+        text = normalize_space(_STRING(el))
+        if 4 <= len(text) <= 120:
+            candidates.append(text)
     for text in candidates:
         if "报告" in text:
             return text
@@ -134,102 +174,107 @@ def _title_hint(root: HtmlElement) -> str | None:
         return candidates[0]
     title = root.find(".//title")
     if title is not None:
-        text = normalize_space(title.text_content())
+        text = normalize_space(_STRING(title))
         return text or None
     return None
+
+
+def _document_position(el: etree._Element) -> list[int]:
+    """Child indexes from the root down to ``el``: sorting by them is sorting in document order."""
+    path: list[int] = []
+    parent = el.getparent()
+    while parent is not None:
+        path.append(parent.index(el))
+        el, parent = parent, parent.getparent()
+    path.reverse()
+    return path
 
 
 # --- choosing the element that holds the report ---------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Size:
-    chars: int = 0
-    cells: int = 0
+def _chars(el: etree._Element) -> int:
+    """Non-space characters under ``el`` (its own tail belongs to the parent).
+
+    ``str.split()`` and regex ``\\s`` agree on what a space is (both ``str.isspace``).
+    """
+    return len("".join(_STRING(el).split()))
 
 
-def _measure(el: HtmlElement, sizes: dict[HtmlElement, _Size]) -> _Size:
-    """Non-space characters and table cells under ``el`` (tails belong to the parent)."""
-    size = _Size(chars=_count(el.text))
-    if _tag(el) in ("td", "th"):
-        size.cells += 1
-    for child in el:
-        sub = _measure(child, sizes)
-        size.chars += sub.chars + _count(child.tail)
-        size.cells += sub.cells
-    sizes[el] = size
-    return size
+def _article_root(body: etree._Element) -> etree._Element:
+    """The deepest element with ≥ 50 % of the text and ≥ 80 % of the table cells, else ``body``.
 
-
-def _count(text: str | None) -> int:
-    return len(_NON_SPACE.findall(text)) if text else 0
-
-
-def _article_root(body: HtmlElement) -> HtmlElement:
-    """The deepest element with ≥ 50 % of the text and ≥ 80 % of the table cells, else ``body``."""
-    sizes: dict[HtmlElement, _Size] = {}
-    total = _measure(body, sizes)
-    if total.cells == 0 or total.chars == 0:
+    The cells under one element are a contiguous run of all cells in document order, so an element
+    holding ≥ 80 % of them holds the middle cell: only the middle cell's ancestors can qualify, and
+    they are measured (in C) from the top down until one falls short.
+    """
+    cells = list(body.iter("td", "th"))
+    if not cells:
         return body
+    total_chars = _chars(body)
+    if total_chars == 0:
+        return body
+    middle = cells[len(cells) // 2]
+    chain = [middle, *middle.iterancestors()]
     node = body
-    while True:
-        nxt = None
-        for child in node:
-            s = sizes.get(child)
-            if s and s.chars * 2 >= total.chars and s.cells * 5 >= total.cells * 4:
-                nxt = child
-                break
-        if nxt is None:
-            return node
-        node = nxt
+    for child in reversed(chain[: chain.index(body)]):
+        child_cells = sum(1 for _ in child.iter("td", "th"))
+        if child_cells * 5 < len(cells) * 4 or _chars(child) * 2 < total_chars:
+            break
+        node = child
+    return node
 
 
 # --- walking: running text and tables in document order -------------------------------------------
 
 
-@dataclass
 class _Emitter:
     """Walks an element tree and emits text rows and table rows in document order."""
 
-    rows: list[Row] = field(default_factory=list)
-    buf: list[str] = field(default_factory=list)
-    tables: int = 0
+    __slots__ = ("buf", "rows", "tables")
 
-    def run(self, root: HtmlElement) -> list[Row]:
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+        self.buf: list[str] = []
+        self.tables = 0
+
+    def run(self, root: etree._Element) -> list[Row]:
         self.walk(root)
         self.flush()
         return self.rows
 
     def flush(self) -> None:
+        if not self.buf:
+            return
         text = normalize_space("".join(self.buf))
         self.buf.clear()
         if text:
             self.rows.append(text_row(text))
 
-    def walk(self, el: HtmlElement) -> None:
-        tag = _tag(el)
-        if tag == "br":
+    def walk(self, el: etree._Element) -> None:
+        kind = _kind(el.tag)
+        if kind & _BR:
             self.flush()
             return
-        if tag == "table":
+        if kind & _TABLE:
             self.flush()
             grid = data_table_grid(el)
             if grid is not None:
                 self.emit_table(el, grid)
                 return
-        block = tag in _BLOCK_TAGS or tag == "table"
-        if block:
+        if kind & _BLOCK:
             self.flush()
+        buf = self.buf
         if el.text:
-            self.buf.append(el.text)
+            buf.append(el.text)
         for child in el:
             self.walk(child)
             if child.tail:
-                self.buf.append(child.tail)
-        if block:
+                buf.append(child.tail)
+        if kind & _BLOCK:
             self.flush()
 
-    def emit_table(self, table: HtmlElement, grid: list[list[Cell]]) -> None:
+    def emit_table(self, table: etree._Element, grid: list[list[Cell]]) -> None:
         for caption in table.iterchildren("caption"):
             text = cell_text(caption)
             if text:
@@ -238,81 +283,95 @@ class _Emitter:
         self.tables += 1
 
 
-def _lines(el: HtmlElement) -> Iterator[str]:
-    """The lines of an element's content: split at ``<br>`` and block elements, not yet normalised."""
+def _split_lines(node: etree._Element, buf: list[str], lines: list[str]) -> None:
+    """Append ``node``'s text to ``buf``, moving ``buf`` to ``lines`` at ``<br>`` and block edges.
+
+    An empty piece is never moved: :func:`join_pieces` would skip it anyway.
+    """
+    kind = _kind(node.tag)
+    if kind & _BR:
+        if buf:
+            lines.append("".join(buf))
+            buf.clear()
+        return
+    if kind and buf:
+        lines.append("".join(buf))
+        buf.clear()
+    if node.text:
+        buf.append(node.text)
+    for child in node:
+        if len(child) or _kind(child.tag):
+            _split_lines(child, buf, lines)
+        elif child.text:  # an inline leaf (a Word ``<span>`` per digit): no call needed
+            buf.append(child.text)
+        if child.tail:
+            buf.append(child.tail)
+    if kind and buf:
+        lines.append("".join(buf))
+        buf.clear()
+
+
+def cell_text(el: etree._Element) -> str:
+    """A cell's text: pieces split by ``<br>``/blocks, joined by the CJK rule, stripped."""
+    if not len(el):  # the common plain cell: one piece
+        return normalize_space(el.text) if el.text else ""
     buf: list[str] = []
-
-    def walk(node: HtmlElement) -> Iterator[str]:
-        tag = _tag(node)
-        if tag == "br":
-            yield "".join(buf)
-            buf.clear()
-            return
-        block = tag in _BLOCK_TAGS or tag == "table"
-        if block and buf:
-            yield "".join(buf)
-            buf.clear()
-        if node.text:
-            buf.append(node.text)
-        for child in node:
-            yield from walk(child)
-            if child.tail:
-                buf.append(child.tail)
-        if block and buf:
-            yield "".join(buf)
-            buf.clear()
-
+    lines: list[str] = []
     if el.text:
         buf.append(el.text)
     for child in el:
-        yield from walk(child)
+        _split_lines(child, buf, lines)
         if child.tail:
             buf.append(child.tail)
     if buf:
-        yield "".join(buf)
-
-
-def cell_text(el: HtmlElement) -> str:
-    """A cell's text: pieces split by ``<br>``/blocks, joined by the CJK rule, stripped."""
-    return join_pieces(list(_lines(el)))
+        lines.append("".join(buf))
+    return normalize_space(lines[0]) if len(lines) == 1 else join_pieces(lines)
 
 
 def _span(value: str | None, default: int = 1) -> int:
     """A rowspan/colspan attribute as an int (leading digits; junk → 1; ``0`` kept for rowspan)."""
     if not value:
         return default
-    m = re.match(r"\s*(\d+)", value)
+    m = _LEADING_DIGITS.match(value)
     if not m:
         return default
     return min(int(m.group(1)), 1000)
 
 
-def data_table_grid(table: HtmlElement) -> list[list[Cell]] | None:
-    """The table's grid of origin cells, or ``None`` when it is a layout table (see module docstring)."""
-    if any(_tag(d) == "table" for d in table.iterdescendants()):
+def data_table_grid(table: etree._Element) -> list[list[Cell]] | None:
+    """The table's grid of origin cells, or ``None`` when it is a layout table (see module docstring).
+
+    Grid positions follow the HTML table model: ``free_from[c]`` is the first row that no cell
+    from the rows above covers in column ``c``, so a cell starts at the first column whose row is
+    free (the same positions as a set of every covered (row, column) pair, without building it).
+    """
+    if next(table.iterdescendants("table"), None) is not None:
         return None
-    trs = [tr for tr in table.iter() if _tag(tr) == "tr"]
+    trs = list(table.iter("tr"))
+    n_rows = len(trs)
     grid: list[list[Cell]] = []
-    occupied: set[tuple[int, int]] = set()
+    free_from: dict[int, int] = {}
     width = 0
     for r, tr in enumerate(trs):
         cells: list[Cell] = []
         c = 0
         for td in tr:
-            if _tag(td) not in ("td", "th"):
+            tag = td.tag
+            if tag != "td" and tag != "th":
                 continue
-            while (r, c) in occupied:
+            while free_from.get(c, 0) > r:
                 c += 1
             colspan = max(1, _span(td.get("colspan")))
             rowspan = _span(td.get("rowspan"))
-            rowspan = len(trs) - r if rowspan == 0 else min(rowspan, len(trs) - r)
+            rowspan = n_rows - r if rowspan == 0 else min(rowspan, n_rows - r)
             text = cell_text(td)
             if len(text) > MAX_CELL_CHARS:
                 return None
-            cells.append(Cell(text, col=c, colspan=colspan, rowspan=rowspan))
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    occupied.add((r + dr, c + dc))
+            cells.append(Cell(text, c, colspan, rowspan))
+            end = r + rowspan
+            for col in range(c, c + colspan):
+                if free_from.get(col, 0) < end:
+                    free_from[col] = end
             c += colspan
         width = max(width, c)
         grid.append(cells)
