@@ -3,7 +3,8 @@
 Why it walks the XML itself: python-docx exposes paragraphs and tables as two separate lists and
 its table API repeats a merged cell in every grid position it covers. The label reader needs the
 body in order (heading, then its table) and each merged cell exactly once with its real span, so
-this module opens the package with python-docx and then walks ``w:body`` directly:
+this module opens the package with :mod:`nianbao.parsing.docx_package` (plain lxml trees, the same
+files accepted as by python-docx, several times faster) and walks ``w:body`` directly:
 
 * ``w:p`` → one text row per line (``w:br``/``w:cr`` split lines); ``w:tbl`` → table rows;
   ``w:sdt``/``w:customXml`` wrappers are transparent; deleted revisions, hidden runs
@@ -19,31 +20,43 @@ this module opens the package with python-docx and then walks ``w:body`` directl
   read on their own (the same rule as the HTML reader).
 * Cell text: the cell's paragraphs and lines joined by :func:`~nianbao.parsing.encoding.join_pieces`.
 * Title hint: the leading centred paragraphs (up to three), else the first non-empty paragraph,
-  else ``core_properties.title``.
+  else the core-properties title.
 """
 
 from __future__ import annotations
 
-import io
-import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from nianbao.errors import ParseFailed
 from nianbao.parsing.document import Cell, Document, Row, grid_rows, text_row
+from nianbao.parsing.docx_numbering import (
+    GRIDSPAN,
+    HMERGE,
+    PPR,
+    RPR,
+    TCPR,
+    TRPR,
+    VAL,
+    VANISH,
+    VMERGE,
+    Numbering,
+    R,
+    T,
+    W,
+    find_child,
+    format_number,
+    to_int,
+    w_val,
+)
+from nianbao.parsing.docx_package import BAD_FILE_ERRORS, WordPackage, open_package
 from nianbao.parsing.encoding import join_pieces, normalize_space
 
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+__all__ = ["MAX_CELL_CHARS", "MSG_CORRUPT", "format_number", "paragraph_lines", "read"]
+
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 MAX_CELL_CHARS = 300
-BAD_FILE_ERRORS = (
-    ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, SyntaxError, EOFError, RuntimeError,
-    zipfile.BadZipFile, zlib.error,
-)  # fmt: skip
-"""What python-docx and lxml raise for a damaged package (programming errors are not among them)."""
-
 MSG_CORRUPT = (
     "DOCX 文件已损坏或不是有效的 Word 文档，无法打开；请在 Word/WPS 中重新另存为 .docx 或导出 PDF 后上传"
 )
@@ -67,205 +80,32 @@ _SKIP = frozenset(
 
 def read(data: bytes) -> Document:
     """Read a DOCX file into the intermediate form."""
-    doc = _open(data)
-    numbering = _Numbering.from_document(doc)
-    body = doc.element.body
+    package = _open(data)
+    numbering = Numbering.from_xml(package.numbering, lambda: _styles(package))
+    body = package.document.find(f"{W}body")
     walker = _Walker(numbering)
     walker.blocks(body)
-    title = _title_hint(walker.leading, doc)
+    title = _title_hint(walker.leading, package.title)
     return Document(rows=walker.rows, title_hint=title, source_format="docx")
 
 
-def _open(data: bytes) -> Any:
-    """Open the package with python-docx; a damaged or foreign file is a :class:`ParseFailed`."""
-    import docx
-    from docx.opc.exceptions import OpcError
-
+def _open(data: bytes) -> WordPackage:
+    """Open the package; a damaged or foreign file is a :class:`ParseFailed`."""
     try:
-        return docx.Document(io.BytesIO(data))
-    except (*BAD_FILE_ERRORS, OpcError) as exc:  # BadZipFile, missing parts, XML errors, not a Word file…
+        package = open_package(data)
+    except BAD_FILE_ERRORS as exc:  # BadZipFile, missing parts, XML errors, not a Word file…
         raise ParseFailed(MSG_CORRUPT, f"{type(exc).__name__}: {exc}") from None
+    if package.document.tag != f"{W}document":
+        raise ParseFailed(MSG_CORRUPT, f"main part is <{package.document.tag}>, not <w:document>")
+    return package
 
 
-def _val(el: Any, path: str, default: str | None = None) -> str | None:
-    """``w:val`` of the first element at ``path`` under ``el`` (namespaced with ``w:``)."""
-    if el is None:
-        return default
-    found = el.find(path.replace("w:", W))
-    if found is None:
-        return default
-    return found.get(f"{W}val", default)
-
-
-def _int(value: str | None, default: int) -> int:
+def _styles(package: WordPackage) -> Any:
+    """The styles part, parsed on first use; a malformed one is a :class:`ParseFailed` then."""
     try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
-
-
-# --- automatic numbering ---------------------------------------------------------------------------
-
-_CN_DIGITS = "零一二三四五六七八九"
-_CN_LEGAL = "零壹贰叁肆伍陆柒捌玖"
-_TIANGAN = "甲乙丙丁戊己庚辛壬癸"
-_DIZHI = "子丑寅卯辰巳午未申酉戌亥"
-
-
-def _chinese(n: int, digits: str = _CN_DIGITS, ten: str = "十") -> str:
-    if n <= 0 or n >= 100:
-        return str(n)
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 0 else (ten if tens == 1 else digits[tens] + ten)
-    return head + (digits[ones] if ones else "") if n >= 10 else digits[n]
-
-
-def _roman(n: int) -> str:
-    out = ""
-    for value, sym in (
-        (1000, "M"),
-        (900, "CM"),
-        (500, "D"),
-        (400, "CD"),
-        (100, "C"),
-        (90, "XC"),
-        (50, "L"),
-        (40, "XL"),
-        (10, "X"),
-        (9, "IX"),
-        (5, "V"),
-        (4, "IV"),
-        (1, "I"),
-    ):
-        while n >= value:
-            out += sym
-            n -= value
-    return out
-
-
-def format_number(n: int, fmt: str) -> str:
-    """Render counter ``n`` in a Word ``w:numFmt``; unknown formats fall back to decimal."""
-    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    table = {
-        "chineseCounting": lambda: _chinese(n),
-        "chineseCountingThousand": lambda: _chinese(n),
-        "taiwaneseCountingThousand": lambda: _chinese(n),
-        "chineseLegalSimplified": lambda: _chinese(n, _CN_LEGAL, "拾"),
-        "ideographTraditional": lambda: _TIANGAN[(n - 1) % 10],
-        "ideographZodiac": lambda: _DIZHI[(n - 1) % 12],
-        "decimalEnclosedCircle": lambda: chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n),
-        "decimalEnclosedCircleChinese": lambda: chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n),
-        "decimalFullWidth": lambda: "".join(chr(0xFF10 + int(d)) for d in str(n)),
-        "decimalZero": lambda: f"{n:02d}",
-        "upperRoman": lambda: _roman(n),
-        "lowerRoman": lambda: _roman(n).lower(),
-        "upperLetter": lambda: letters[(n - 1) % 26] * ((n - 1) // 26 + 1),
-        "lowerLetter": lambda: letters[(n - 1) % 26].lower() * ((n - 1) // 26 + 1),
-        "none": lambda: "",
-    }
-    return table.get(fmt, lambda: str(n))()
-
-
-@dataclass
-class _Level:
-    start: int = 1
-    fmt: str = "decimal"
-    text: str = ""
-    legal: bool = False
-
-
-@dataclass
-class _Numbering:
-    """Word list numbering: level definitions, style defaults and running counters."""
-
-    levels: dict[str, dict[int, _Level]] = field(default_factory=dict)  # numId → ilvl → level
-    counter_key: dict[str, str] = field(default_factory=dict)  # numId → key of its counters
-    style_num: dict[str, tuple[str | None, int | None, str | None]] = field(default_factory=dict)
-    counters: dict[str, dict[int, int]] = field(default_factory=dict)
-
-    @classmethod
-    def from_document(cls, doc: Any) -> _Numbering:
-        self = cls()
-        try:
-            numbering = doc.part.numbering_part.element
-        except (*BAD_FILE_ERRORS, NotImplementedError):  # an unreadable numbering part: nothing is numbered
-            numbering = None
-        if numbering is not None:
-            self._load_numbering(numbering)
-        try:
-            styles = doc.styles.element
-        except (*BAD_FILE_ERRORS, NotImplementedError):
-            styles = None
-        if styles is not None:
-            for st in styles.iterchildren(f"{W}style"):
-                num_pr = st.find(f"{W}pPr/{W}numPr")
-                based = _val(st, "w:basedOn")
-                num_id = _val(num_pr, "w:numId") if num_pr is not None else None
-                ilvl = _val(num_pr, "w:ilvl") if num_pr is not None else None
-                self.style_num[st.get(f"{W}styleId") or ""] = (num_id, _int(ilvl, 0) if ilvl else None, based)
-        return self
-
-    def _load_numbering(self, root: Any) -> None:
-        abstract: dict[str, dict[int, _Level]] = {}
-        for an in root.iterchildren(f"{W}abstractNum"):
-            lvls: dict[int, _Level] = {}
-            for lvl in an.iterchildren(f"{W}lvl"):
-                lvls[_int(lvl.get(f"{W}ilvl"), 0)] = _Level(
-                    start=_int(_val(lvl, "w:start"), 1),
-                    fmt=_val(lvl, "w:numFmt") or "decimal",
-                    text=_val(lvl, "w:lvlText") or "",
-                    legal=lvl.find(f"{W}isLgl") is not None,
-                )
-            abstract[an.get(f"{W}abstractNumId") or ""] = lvls
-        for num in root.iterchildren(f"{W}num"):
-            num_id = num.get(f"{W}numId") or ""
-            aid = _val(num, "w:abstractNumId") or ""
-            lvls = {k: _Level(v.start, v.fmt, v.text, v.legal) for k, v in abstract.get(aid, {}).items()}
-            overridden = False
-            for ov in num.iterchildren(f"{W}lvlOverride"):
-                ilvl = _int(ov.get(f"{W}ilvl"), 0)
-                start = _val(ov, "w:startOverride")
-                if start is not None and ilvl in lvls:
-                    lvls[ilvl].start = _int(start, 1)
-                    overridden = True
-            self.levels[num_id] = lvls
-            self.counter_key[num_id] = f"num:{num_id}" if overridden else f"abs:{aid}"
-
-    def _style_numpr(self, style: str | None) -> tuple[str | None, int | None]:
-        seen: set[str] = set()
-        while style and style not in seen:
-            seen.add(style)
-            num_id, ilvl, based = self.style_num.get(style, (None, None, None))
-            if num_id is not None:
-                return num_id, ilvl
-            style = based
-        return None, None
-
-    def label(self, p: Any) -> str:
-        """The rendered list label of paragraph ``p`` (advancing the counters), or ``""``."""
-        ppr = p.find(f"{W}pPr")
-        num_pr = ppr.find(f"{W}numPr") if ppr is not None else None
-        style_id, style_ilvl = self._style_numpr(_val(ppr, "w:pStyle"))
-        num_id = (_val(num_pr, "w:numId") if num_pr is not None else None) or style_id
-        ilvl = _int(_val(num_pr, "w:ilvl"), style_ilvl or 0) if num_pr is not None else (style_ilvl or 0)
-        if not num_id or num_id == "0" or num_id not in self.levels:
-            return ""
-        levels = self.levels[num_id]
-        if ilvl not in levels:
-            return ""
-        counts = self.counters.setdefault(self.counter_key[num_id], {})
-        counts[ilvl] = counts.get(ilvl, levels[ilvl].start - 1) + 1
-        for deeper in [k for k in counts if k > ilvl]:
-            del counts[deeper]
-        if levels[ilvl].fmt == "bullet":
-            return ""
-        text = levels[ilvl].text
-        for k in range(ilvl, -1, -1):
-            lvl = levels.get(k, _Level())
-            n = counts.get(k, lvl.start)
-            fmt = "decimal" if (levels[ilvl].legal and k < ilvl) else lvl.fmt
-            text = text.replace(f"%{k + 1}", format_number(n, fmt))
-        return text
+        return package.styles()
+    except BAD_FILE_ERRORS as exc:
+        raise ParseFailed(MSG_CORRUPT, f"styles part: {type(exc).__name__}: {exc}") from None
 
 
 # --- text of paragraphs ------------------------------------------------------------------------------
@@ -277,12 +117,12 @@ def _runs_text(el: Any, out: list[list[str]]) -> None:
         tag = child.tag
         if not isinstance(tag, str) or tag in _SKIP:
             continue
-        if tag == f"{W}r":
-            rpr = child.find(f"{W}rPr")
-            vanish = rpr.find(f"{W}vanish") if rpr is not None else None
-            if vanish is not None and vanish.get(f"{W}val", "true") not in ("0", "false", "off"):
+        if tag == R:
+            rpr = find_child(child, RPR)
+            vanish = rpr.find(VANISH) if rpr is not None else None
+            if vanish is not None and vanish.get(VAL, "true") not in ("0", "false", "off"):
                 continue
-        if tag == f"{W}t":
+        if tag == T:
             out[-1].append(child.text or "")
         elif tag in (f"{W}tab", f"{W}ptab"):
             out[-1].append(" ")
@@ -294,7 +134,7 @@ def _runs_text(el: Any, out: list[list[str]]) -> None:
             _runs_text(child, out)
 
 
-def paragraph_lines(p: Any, numbering: _Numbering) -> list[str]:
+def paragraph_lines(p: Any, numbering: Numbering) -> list[str]:
     """The lines of a ``w:p`` (split at breaks), numbering label included, whitespace-normalised."""
     out: list[list[str]] = [[numbering.label(p)]]
     _runs_text(p, out)
@@ -316,7 +156,7 @@ def _children(el: Any, tags: tuple[str, ...]) -> Iterator[Any]:
 
 @dataclass
 class _Walker:
-    numbering: _Numbering
+    numbering: Numbering
     rows: list[Row] = field(default_factory=list)
     tables: int = 0
     leading: list[tuple[str, bool]] = field(default_factory=list)
@@ -332,7 +172,7 @@ class _Walker:
     def paragraph(self, p: Any) -> None:
         lines = paragraph_lines(p, self.numbering)
         if len(self.leading) < 5 and lines and self.tables == 0:
-            self.leading.append(("".join(lines), _val(p, "w:pPr/w:jc") == "center"))
+            self.leading.append(("".join(lines), w_val(p, PPR, f"{W}jc") == "center"))
         self.rows.extend(text_row(line) for line in lines)
 
     def table(self, tbl: Any) -> None:
@@ -367,24 +207,32 @@ class _Walker:
         return grid if width >= 2 else None
 
     def row_cells(self, tr: Any, above: dict[int, Cell]) -> tuple[list[Cell], dict[int, Cell], int]:
-        col = _int(_val(tr, "w:trPr/w:gridBefore"), 0)
+        col = to_int(w_val(tr, TRPR, f"{W}gridBefore"), 0)
         cells: list[Cell] = []
         open_now: dict[int, Cell] = {}
         for tc in _children(tr, (f"{W}tc",)):
-            tcpr = tc.find(f"{W}tcPr")
-            span = max(1, _int(_val(tcpr, "w:gridSpan"), 1))
-            vmerge = tcpr.find(f"{W}vMerge") if tcpr is not None else None
-            hmerge = _val(tcpr, "w:hMerge")
+            span_el = vmerge = hmerge_el = None
+            tcpr = find_child(tc, TCPR)
+            if tcpr is not None:
+                for prop in tcpr:  # one pass for the first of each (what three find() calls gave)
+                    if prop.tag == GRIDSPAN and span_el is None:
+                        span_el = prop
+                    elif prop.tag == VMERGE and vmerge is None:
+                        vmerge = prop
+                    elif prop.tag == HMERGE and hmerge_el is None:
+                        hmerge_el = prop
+            span = max(1, to_int(span_el.get(VAL) if span_el is not None else None, 1))
+            hmerge = hmerge_el.get(VAL) if hmerge_el is not None else None
             if hmerge == "continue" and cells:
                 cells[-1].colspan += span
                 col += span
                 continue
             origin = above.get(col)
-            if vmerge is not None and vmerge.get(f"{W}val", "continue") == "continue" and origin is not None:
+            if vmerge is not None and vmerge.get(VAL, "continue") == "continue" and origin is not None:
                 origin.rowspan += 1
                 open_now[col] = origin
             else:
-                cell = Cell(self.cell_text(tc), col=col, colspan=span)
+                cell = Cell(self.cell_text(tc), col, span)
                 cells.append(cell)
                 if vmerge is not None:
                     open_now[col] = cell
@@ -392,7 +240,7 @@ class _Walker:
         return cells, open_now, col
 
 
-def _title_hint(leading: list[tuple[str, bool]], doc: Any) -> str | None:
+def _title_hint(leading: list[tuple[str, bool]], core_title: str) -> str | None:
     """Leading centred paragraphs (≤ 3), else the first paragraph, else the core title."""
     centred: list[str] = []
     for text, centre in leading:
@@ -403,8 +251,4 @@ def _title_hint(leading: list[tuple[str, bool]], doc: Any) -> str | None:
         return "".join(centred)
     if leading and len(leading[0][0]) <= 100:
         return leading[0][0]
-    try:
-        title = normalize_space(doc.core_properties.title or "")
-    except BAD_FILE_ERRORS:  # a damaged core-properties part
-        title = ""
-    return title or None
+    return normalize_space(core_title) or None
