@@ -54,7 +54,6 @@ _BLOCK_TAGS = frozenset({
 # fmt: on
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-_SPACE_RUN = re.compile(r"\s+")
 _LEADING_DIGITS = re.compile(r"\s*(\d+)")
 
 # Tag names: libxml2 lower-cases the ASCII letters of every tag name, so the C-level filters below

@@ -134,6 +134,9 @@ class _Grid:
     bordered: set[tuple[int, int]]
     rows: list[int]  # visible excel row numbers
     cols: list[int]  # visible excel column numbers
+    filled: dict[int, int]  # row → values in visible columns (computed once: every rule asks)
+    merged_rows: set[int]  # rows with a covered position in a visible column
+    bordered_rows: set[int]  # rows with a bordered position in a visible column
 
 
 @dataclass(slots=True)
@@ -151,8 +154,11 @@ def _sheet_extras(ws: Any) -> _SheetExtras:
     from openpyxl.utils.cell import range_boundaries
 
     extras = _SheetExtras([], set(), set())
+    xml = ws.parent._archive.read(ws._worksheet_path)
+    if _plain_xml(xml) and b"mergeCell" not in xml and b"hidden" not in xml:
+        return extras  # nothing to find: skip the second parse (openpyxl parses the sheet anyway)
     tags = (f"{_NS}row", f"{_NS}col", f"{_NS}mergeCell")
-    with ws.parent._archive.open(ws._worksheet_path) as src:
+    with io.BytesIO(xml) as src:
         for _, el in etree.iterparse(src, events=("end",), tag=tags):
             hidden = el.get("hidden") in ("1", "true")
             if el.tag == tags[0] and hidden and el.get("r"):
@@ -166,15 +172,26 @@ def _sheet_extras(ws: Any) -> _SheetExtras:
     return extras
 
 
-def _has_border(cell: Any) -> bool:
+def _plain_xml(xml: bytes) -> bool:
+    """True when element and attribute names appear literally in the bytes: an ASCII-compatible
+    encoding and no DTD (whose entities could spell markup out of character references)."""
+    return xml.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and b"<!DOCTYPE" not in xml and b"<!ENTITY" not in xml
+
+
+def _has_border(cell: Any, known: dict[int, bool]) -> bool:
+    """Whether the cell's border has a drawn side (cached per border object: cells share a few)."""
     b = cell.border
-    return any(getattr(side, "style", None) for side in (b.left, b.right, b.top, b.bottom))
+    drawn = known.get(id(b))
+    if drawn is None:
+        drawn = known[id(b)] = any(getattr(side, "style", None) for side in (b.left, b.right, b.top, b.bottom))
+    return drawn
 
 
 def _load_grid(ws: Any) -> _Grid:
     extras = _sheet_extras(ws)
     values: dict[tuple[int, int], str] = {}
     bordered: set[tuple[int, int]] = set()
+    borders: dict[int, bool] = {}
     max_row = max_col = 0
     for row in ws.iter_rows():
         for cell in row:
@@ -182,7 +199,7 @@ def _load_grid(ws: Any) -> _Grid:
             if r is None or c is None:  # padding of a sparse row
                 continue
             text = value_text(cell.value)
-            border = cell.has_style and _has_border(cell)
+            border = cell.has_style and _has_border(cell, borders)
             if text:
                 values[(r, c)] = text
             if border:
@@ -201,8 +218,22 @@ def _load_grid(ws: Any) -> _Grid:
         cs = sum(1 for c in range(c0, c1 + 1) if c in col_set)
         spans[(r0, c0)] = (max(rs, 1), max(cs, 1))
         covered.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1) if (r, c) != (r0, c0))
-    keep = [(pos, text) for pos, text in values.items() if pos not in covered and pos[0] in row_set and pos[1] in col_set]
-    return _Grid(dict(keep), spans, covered, {p for p in bordered if p[0] in row_set}, rows, cols)
+    keep = {pos: text for pos, text in values.items() if pos not in covered and pos[0] in row_set and pos[1] in col_set}
+    visible_bordered = {p for p in bordered if p[0] in row_set}
+    filled: dict[int, int] = {}
+    for r, _ in keep:
+        filled[r] = filled.get(r, 0) + 1
+    return _Grid(
+        keep,
+        spans,
+        covered,
+        visible_bordered,
+        rows,
+        cols,
+        filled,
+        merged_rows={r for r, c in covered if c in col_set},
+        bordered_rows={r for r, c in visible_bordered if c in col_set},
+    )
 
 
 def _read_sheet(ws: Any, tables: int) -> tuple[list[Row], int]:
@@ -221,7 +252,7 @@ def _read_sheet(ws: Any, tables: int) -> tuple[list[Row], int]:
 
 
 def _filled(grid: _Grid, r: int) -> int:
-    return sum(1 for c in grid.cols if (r, c) in grid.values)
+    return grid.filled.get(r, 0)
 
 
 def _blocks(grid: _Grid) -> list[list[int]]:
@@ -229,7 +260,7 @@ def _blocks(grid: _Grid) -> list[list[int]]:
     blocks: list[list[int]] = []
     current: list[int] = []
     for r in grid.rows:
-        in_merge = any((r, c) in grid.covered for c in grid.cols)
+        in_merge = r in grid.merged_rows
         if _filled(grid, r) or (in_merge and current):
             current.append(r)
         elif current:
@@ -242,11 +273,11 @@ def _blocks(grid: _Grid) -> list[list[int]]:
 
 def _split_titles(grid: _Grid, block: list[int]) -> tuple[list[int], list[int], list[int]]:
     """Leading/trailing single-value rows without borders, when the block has borders at all."""
-    if not any((r, c) in grid.bordered for r in block for c in grid.cols):
+    if not any(r in grid.bordered_rows for r in block):
         return [], block, []
 
     def is_title(r: int) -> bool:
-        return _filled(grid, r) <= 1 and not any((r, c) in grid.bordered for c in grid.cols)
+        return _filled(grid, r) <= 1 and r not in grid.bordered_rows
 
     start, end = 0, len(block)
     while start < end and is_title(block[start]):
