@@ -39,8 +39,12 @@ def select_uploads(run: pipeline.Run, keys: list[str] | None) -> list[ObjectRef]
 def ingest_chunk(run: pipeline.Run, refs: list[ObjectRef], index: int) -> pipeline.ChunkResult:
     """Check, load (one transaction) and answer one chunk of uploads."""
     result = pipeline.ingest_chunk(run, refs)
-    get_run_logger().info("chunk %d: %d uploads, %d new, %d unchanged, %d duplicate, %d notices",
-                          index, len(refs), result.new, result.unchanged, result.duplicates, result.notices)
+    log = get_run_logger()
+    log.info("chunk %d: %d uploads, %d new, %d unchanged, %d duplicate, %d notices",
+             index, len(refs), result.new, result.unchanged, result.duplicates, result.notices)
+    if result.retry_later or result.notices_failed:
+        log.warning("chunk %d: %d downloads and %d notice writes failed; the next run retries them",
+                    index, result.retry_later, result.notices_failed)
     return result
 
 
@@ -66,12 +70,15 @@ def run_batch(settings: Settings, keys: list[str] | None) -> dict[str, Any]:
     except Exception:
         runner = "prefect"
     run = pipeline.Run.open(settings, runner)
-    t0 = time.perf_counter()
-    refs = select_uploads(quote(run), keys)
-    select_seconds = time.perf_counter() - t0  # includes the task run's own overhead
-    results = [ingest_chunk(quote(run), chunk, i)
-               for i, chunk in enumerate(pipeline.chunked(refs, settings.chunk_size))]
-    swept = sweep_notices(quote(run))
+    try:
+        t0 = time.perf_counter()
+        refs = select_uploads(quote(run), keys)
+        select_seconds = time.perf_counter() - t0  # includes the task run's own overhead
+        results = [ingest_chunk(quote(run), chunk, i)
+                   for i, chunk in enumerate(pipeline.chunked(refs, settings.chunk_size))]
+        swept = sweep_notices(quote(run))
+    finally:
+        run.close()  # stop the parsing workers
     return pipeline.summarize(run.load_id, results, swept, select_seconds)
 
 

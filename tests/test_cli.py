@@ -91,3 +91,16 @@ def test_rules_lists_every_published_rule() -> None:
     listed = [line.split()[0] for line in p.stdout.splitlines()]
     assert listed == list(REGISTRY)
     assert len(listed) == 19
+
+
+def test_a_file_over_the_size_limit_is_answered_unread_and_the_others_go_on(tmp_path: Path) -> None:
+    seed = (ROOT / SEED).read_bytes()
+    (tmp_path / "a-good.txt").write_bytes(seed)
+    (tmp_path / "b-big.pdf").write_bytes(b"%PDF-1.7\n" + bytes(1_600_000))
+    (tmp_path / "c-good.txt").write_bytes(seed)
+    p = run("check", "--json", "--max-size", "1.5", str(tmp_path))
+    results = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [(Path(r["source"]).name, r["status"]) for r in results] == [
+        ("a-good.txt", "accepted"), ("b-big.pdf", "failed"), ("c-good.txt", "accepted")]
+    assert "文件过大（1.53 MB，上限 1.5 MB）" in results[1]["findings"][0]["message"]
+    assert p.returncode == 2 and "Traceback" not in p.stderr

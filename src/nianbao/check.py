@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from nianbao.errors import ParseFailed
 from nianbao.model.report import CheckResult, Finding, Report
 
-MAX_BYTES = 50 * 1024 * 1024
+if TYPE_CHECKING:
+    from nianbao.sandbox import Sandbox
+
+MB = 1024 * 1024
+MAX_BYTES = 50 * MB
+"""Default size limit of one file (the pipeline's is ``Settings.limits.max_upload_mb``)."""
+INTERNAL_ERROR = "文件无法解析（内部错误：{name}），请另存为PDF或DOCX后重新上传"
 
 
 class PriorYearLookup(Protocol):
@@ -76,31 +82,60 @@ def check_report(report: Report, context: CheckContext | None = None) -> CheckRe
     )
 
 
+def parse_outcome(data: bytes, source: str) -> Report | ParseFailed:
+    """The report in ``data``, or why it cannot be read as one (returned, not raised).
+
+    ``MemoryError`` propagates: the caller decides what running out of memory means (a worker in
+    :mod:`nianbao.sandbox` answers with the memory limit and is replaced).
+    """
+    from nianbao.parsing import parse
+
+    try:
+        return parse(data, source)
+    except ParseFailed as exc:
+        return exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # a reader bug must not lose the upload: answer it as unreadable
+        return ParseFailed(INTERNAL_ERROR.format(name=type(exc).__name__), repr(exc))
+
+
 def check_bytes(
     data: bytes, source: str, context: CheckContext | None = None
 ) -> tuple[Report | None, CheckResult]:
     """Parse and check one file's bytes. ``source`` names the file (its path or object key)."""
-    from nianbao.parsing import parse
-
-    try:
-        report = parse(data, source)
-    except ParseFailed as exc:
-        return None, failed_result(source, exc.reason)
-    except Exception as exc:  # a reader bug must not lose the upload: answer it as unreadable
-        return None, failed_result(source, f"文件无法解析（内部错误：{type(exc).__name__}），请另存为PDF或DOCX后重新上传")
-    return report, check_report(report, context)
+    outcome = parse_outcome(data, source)
+    if isinstance(outcome, ParseFailed):
+        return None, failed_result(source, outcome.reason)
+    return outcome, check_report(outcome, context)
 
 
-def check_file(path: str, context: CheckContext | None = None) -> tuple[Report | None, CheckResult]:
-    """Check a file on disk."""
+def too_large(size: int, limit: int) -> str:
+    """The reason given for a file over the size limit (checked before it is read)."""
+    return (f"文件过大（{size / MB:.3g} MB，上限 {limit / MB:.3g} MB），"
+            "请压缩图片或删除与年度报告无关的附件后重新上传")
+
+
+def read_file(path: str, max_bytes: int = MAX_BYTES) -> bytes | ParseFailed:
+    """A file's bytes, or why it was not read (too large, unreadable); sized before it is read."""
     import os
 
     try:
         size = os.path.getsize(path)
-        if size > MAX_BYTES:
-            return None, failed_result(path, f"文件过大（{size // (1024 * 1024)} MB，上限 {MAX_BYTES // (1024 * 1024)} MB），请压缩图片或拆分后重新上传")
+        if size > max_bytes:
+            return ParseFailed(too_large(size, max_bytes), f"{size} bytes")
         with open(path, "rb") as fh:
-            data = fh.read()
+            return fh.read(max_bytes + 1)
     except OSError as exc:
-        return None, failed_result(path, f"无法读取文件：{exc.strerror or exc}")
+        return ParseFailed(f"无法读取文件：{exc.strerror or exc}", str(exc))
+
+
+def check_file(path: str, context: CheckContext | None = None, max_bytes: int = MAX_BYTES,
+               sandbox: Sandbox | None = None) -> tuple[Report | None, CheckResult]:
+    """Check a file on disk; with a ``sandbox`` the parsing runs in one of its workers."""
+    data = read_file(path, max_bytes)
+    if isinstance(data, ParseFailed):
+        return None, failed_result(path, data.reason)
+    if sandbox is not None:
+        return sandbox.check(data, path, context)
     return check_bytes(data, path, context)

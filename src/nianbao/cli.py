@@ -10,8 +10,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from nianbao.check import CheckContext
+    from nianbao.model.report import CheckResult
 
 EXIT_OK = 0
 EXIT_RETURNED = 1
@@ -42,20 +47,47 @@ def _walk(paths: tuple[str, ...]) -> Iterator[str]:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file, one per line.")
 @click.option("--year", type=int, default=None, help="The report year the files are declared for.")
-def check(paths: tuple[str, ...], as_json: bool, year: int | None) -> None:
+@click.option("--isolate/--in-process", default=True, show_default=True,
+              help="Read each file in a worker process with a time and memory limit (a file that hangs or "
+                   "crashes a reader is answered PARSE-FAILED and the others go on).")
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=60.0, show_default=True,
+              help="Seconds one file may take to read (with --isolate).")
+@click.option("--max-size", "max_mb", type=click.FloatRange(min=0.001), default=50.0, show_default=True,
+              help="Largest file read, in MB; larger files are answered PARSE-FAILED unread.")
+@click.option("--memory", "memory_mb", type=click.IntRange(min=0), default=2048, show_default=True,
+              help="Address-space cap of a worker in MB (with --isolate; 0: none).")
+def check(paths: tuple[str, ...], as_json: bool, year: int | None, isolate: bool, timeout: float,
+          max_mb: float, memory_mb: int) -> None:
     """Check report files (folders are walked). Exit 0: all accepted, 1: some returned, 2: some failed."""
-    from nianbao.check import CheckContext, check_file
+    from nianbao.check import MB, CheckContext
 
     worst = EXIT_OK
     context = CheckContext(declared_year=year)
-    for path in _walk(paths):
-        _, result = check_file(path, context)
+    for result in _check_all(list(_walk(paths)), context, int(max_mb * MB), isolate, timeout, memory_mb):
         worst = max(worst, _STATUS_EXIT[result.status])
         if as_json:
             click.echo(result.to_json())
         else:
             click.echo(_summary(result))
     sys.exit(worst)
+
+
+def _check_all(paths: list[str], context: CheckContext, max_bytes: int, isolate: bool, timeout: float,
+               memory_mb: int) -> Iterator[CheckResult]:
+    """Results in the order of ``paths``; isolated files are read in parallel, one worker per core."""
+    from nianbao.check import check_file
+
+    if not isolate:
+        for path in paths:
+            yield check_file(path, context, max_bytes)[1]
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nianbao.sandbox import Limits, Sandbox, default_workers
+
+    with Sandbox(min(len(paths), default_workers()), Limits(timeout, memory_mb)) as sandbox, \
+            ThreadPoolExecutor(sandbox.workers) as pool:
+        yield from pool.map(lambda p: check_file(p, context, max_bytes, sandbox)[1], paths)
 
 
 @cli.command()

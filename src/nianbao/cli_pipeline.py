@@ -193,6 +193,9 @@ def ingest(keys: tuple[str, ...], use_prefect: bool, chunk_size: int | None, dat
             for r in summary["rows"]])
     console.print(f"{summary['uploads']} uploads: {summary['new']} new, {summary['unchanged']} unchanged, "
                   f"{summary['duplicates']} duplicates; {summary['notices']} notices written")
+    if summary.get("retry_later") or summary.get("notices_failed"):
+        console.print(f"[yellow]{summary.get('retry_later', 0)} downloads and {summary.get('notices_failed', 0)} "
+                      "notice writes failed; the next run tries them again (see the v_pending_work view)[/]")
 
 
 @click.command()

@@ -31,8 +31,9 @@ class S3Settings(BaseModel):
     """Path-style works on every S3-compatible server (MinIO, Ceph, moto); AWS accepts it too."""
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
-    max_attempts: int = 4
-    """botocore's own retries (standard mode) before an error reaches the pipeline."""
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    """botocore's retries after the first request (standard mode: exponential backoff with jitter,
+    for 5xx, throttling, timeouts and dropped connections) before an error reaches the pipeline."""
     inbox_prefix: str = "inbox/"
     outbox_prefix: str = "outbox/"
     registry_key: str = "registry/agencies.csv"
@@ -47,6 +48,24 @@ class SmtpSettings(BaseModel):
     password: SecretStr | None = None
     sender: str = "nianbao@localhost"
     starttls: bool = False
+
+
+class LimitSettings(BaseModel):
+    """What one upload may cost, and how often a failing one is tried before it is answered."""
+
+    max_upload_mb: float = Field(default=50, gt=0)
+    """Uploads larger than this are answered ``failed`` from their listed size, never downloaded."""
+    isolate: bool = True
+    """Parse each file in a worker process (time and memory capped; a crash costs only that file)."""
+    parse_workers: int = Field(default=0, ge=0, le=64)
+    """Worker processes parsing at once; 0 means one per core (at most four)."""
+    parse_timeout: float = Field(default=60.0, gt=0)
+    """Seconds one file may take to read before it is answered as unreadable."""
+    parse_memory_mb: int = Field(default=2048, ge=0)
+    """Address-space cap of a parsing worker (0: no cap)."""
+    upload_attempts: int = Field(default=3, ge=1, le=100)
+    """Runs that may fail to download an upload (after botocore's own retries) before it is
+    answered ``failed`` with a notice; until then it is simply tried again on the next run."""
 
 
 class Settings(BaseSettings):
@@ -76,6 +95,7 @@ class Settings(BaseSettings):
     """``MM-DD`` (of year Y+1) for agencies the 条例 sets no deadline for (towns, streets)."""
     s3: S3Settings = Field(default_factory=S3Settings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     aws_endpoint_url: str | None = Field(
         default=None, validation_alias=AliasChoices("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
     )

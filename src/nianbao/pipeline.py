@@ -2,43 +2,50 @@
 
 The flows in ``flows/`` wrap these functions in tasks; the CLI's ``--no-prefect`` path, the tests
 and the benchmark call them directly. Streaming: listings are read page by page, uploads chunk by
-chunk; a file's bytes live only from download (a few read ahead) to the end of
-:func:`process_one`, and a chunk keeps only results and parsed reports until its one transaction.
+chunk; a file's bytes live only from download (a few read ahead) until it is answered (see
+:func:`answer_uploads`), and a chunk keeps only results and parsed reports until its one
+transaction. Files are parsed in worker processes (:mod:`nianbao.sandbox`) unless
+``limits.isolate`` is off.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Container, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from nianbao.check import CheckContext, check_bytes
-from nianbao.intake.keys import InvalidKey, is_directory_marker, metadata_conflict, notice_keys, parse_key
-from nianbao.intake.keys import submission_id as make_submission_id
-from nianbao.intake.registry import Agency, Registry, load_registry
+from nianbao import uploads
+from nianbao.check import parse_outcome
+from nianbao.errors import NianbaoError, ParseFailed
+from nianbao.intake.keys import is_directory_marker
+from nianbao.intake.registry import Registry, load_registry
 from nianbao.intake.store import ObjectRef, ObjectStore, S3Store, StoredObject, prefetch, put_all
-from nianbao.warehouse import LoadOutcome, NoticeRecord, Submission, Warehouse
+from nianbao.sandbox import Limits, Sandbox, default_workers
+from nianbao.warehouse import LoadOutcome, Submission, Warehouse
 from nianbao.warehouse.load import utc_seconds
 from nianbao.warehouse.queries import Lookups
 
 if TYPE_CHECKING:
     from nianbao.config import Settings
+    from nianbao.model.report import Report
 
 ProcessedUpload = Submission
-"""What :func:`process_one` returns: one checked upload, ready to load (see ``warehouse.load``)."""
+"""One answered upload, ready to load (see :mod:`nianbao.uploads` and ``warehouse.load``)."""
 
 
 @dataclass
 class Run:
-    """What every chunk of one ingest run shares: settings, bucket, warehouse, registry, load id."""
+    """What every chunk of one ingest run shares: settings, bucket, warehouse, registry, load id,
+    and the parsing workers (close the run to stop them)."""
 
     settings: Settings
     store: ObjectStore
@@ -46,6 +53,7 @@ class Run:
     registry: Registry
     load_id: str
     runner: str = ""
+    sandbox: Sandbox | None = None
 
     @classmethod
     def open(cls, settings: Settings, runner: str = "", store: ObjectStore | None = None) -> Run:
@@ -53,7 +61,27 @@ class Run:
         store = store or S3Store.from_settings(settings)
         load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         runner = runner or f"{socket.gethostname()}:{os.getpid()}"
-        return cls(settings, store, Warehouse.from_settings(settings), load_registry(settings, store), load_id, runner)
+        lim = settings.limits
+        sandbox = Sandbox(lim.parse_workers or default_workers(), Limits(lim.parse_timeout, lim.parse_memory_mb)) \
+            if lim.isolate else None
+        return cls(settings, store, Warehouse.from_settings(settings), load_registry(settings, store), load_id,
+                   runner, sandbox)
+
+    @property
+    def parallel(self) -> int:
+        """Files parsed at once."""
+        return self.sandbox.workers if self.sandbox is not None else 1
+
+    def parse(self, data: bytes, source: str) -> Report | ParseFailed:
+        """Parse one file: in a worker when isolated, else here."""
+        if self.sandbox is not None:
+            return self.sandbox.parse(data, source)
+        return parse_outcome(data, source)
+
+    def close(self) -> None:
+        """Stop the parsing workers."""
+        if self.sandbox is not None:
+            self.sandbox.close()
 
 
 def discover_new(store: ObjectStore, ledger: Container[tuple[str, str, datetime]], prefix: str) -> Iterator[ObjectRef]:
@@ -82,70 +110,60 @@ def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 def process_one(store: ObjectStore, ref: ObjectRef, settings: Settings, registry: Registry,
                 lookups: Lookups | None = None, obj: StoredObject | None = None) -> ProcessedUpload:
-    """Download (unless ``obj`` was prefetched), hash, identify, check and answer one upload."""
-    from nianbao.rules import parse_failed
-
-    t0 = time.perf_counter()
-    obj = obj or store.get(ref.key)
-    sha = hashlib.sha256(obj.data).hexdigest()
-    received = utc_seconds(obj.last_modified)
-    sid = make_submission_id(obj.key, f"{obj.etag}@{received.isoformat()}", sha)
-    parsed = parse_key(obj.key, settings.s3.inbox_prefix)
-    if not isinstance(parsed, InvalidKey):
-        conflict = metadata_conflict(obj.metadata, parsed.agency_id, parsed.year)
-        if conflict:
-            parsed = InvalidKey(obj.key, conflict, parsed.agency_id, parsed.year)
-    base = dict(submission_id=sid, key=obj.key, etag=obj.etag, version_id=obj.version_id, sha256=sha,
-                size=len(obj.data), received_at=received, checked_at=datetime.now(UTC))
-    agency = None
-    if isinstance(parsed, InvalidKey):
-        from nianbao.model.report import CheckResult
-
-        result = CheckResult(source=obj.key, status="failed", findings=[parse_failed(parsed.reason)])
-        sub = Submission(**base, agency_id=parsed.agency_id, year=parsed.year, filename=None,
-                         key_error=parsed.reason, result=result)
-    else:
-        aid, year = parsed.agency_id, parsed.year
-        agency = registry.get(aid)
-        if lookups is not None and lookups.unchanged(aid, year, obj.key, sha):
-            del obj
-            return Submission(**base, agency_id=aid, year=year, filename=parsed.filename, key_error=None,
-                              result=None, seconds=time.perf_counter() - t0)
-        ctx = CheckContext(
-            declared_year=year, agency_id=aid, agency_name=agency.name if agency else None,
-            agency_level=agency.level if agency else None, received_at=received,
-            local_deadline=settings.local_deadline,
-            prior_year=(lambda y, _a=aid: lookups.prior(_a, y)) if lookups is not None else None,
-        )
-        report, result = check_bytes(obj.data, obj.key, ctx)
-        sub = Submission(**base, agency_id=aid, year=year, filename=parsed.filename, key_error=None,
-                         result=result, report=report)
-    del obj  # the bytes are not needed any more; only results travel on
-    sub.notice = render(sub, settings, agency)
-    sub.seconds = time.perf_counter() - t0
-    return sub
+    """Download (unless ``obj`` was given), check in this process and answer one upload."""
+    if uploads.oversized(ref, settings):
+        return uploads.refuse_oversized(ref, settings, registry)
+    return uploads.process_one(obj or store.get(ref.key), settings, registry, lookups)
 
 
-def render(sub: Submission, settings: Settings, agency: Agency | None) -> NoticeRecord:
-    """The notice answering one submission (addressed by the registry's name, else the report's)."""
-    from nianbao.notices import NoticeInput, render_notice
+def answer_uploads(run: Run, refs: list[ObjectRef], lookups: Lookups,
+                   failures: list[uploads.FetchFailure]) -> Iterator[Submission]:
+    """Answer each upload of a chunk, parsing ``run.parallel`` files at once; failed downloads
+    that may still heal are appended to ``failures`` instead (they are tried again next run).
 
-    assert sub.result is not None
-    ok = sub.key_error is None
-    rendered = render_notice(NoticeInput(
-        submission_id=sub.submission_id, key=sub.key, agency_id=sub.agency_id if ok else None,
-        agency_name=((agency.name if agency else None) or sub.result.agency) if ok else None, year=sub.year,
-        received_at=sub.received_at, sha256=sub.sha256, size=sub.size, result=sub.result, report=sub.report,
-        registry_email=agency.email if agency and ok else None,
-    ))
-    json_key, md_key = notice_keys(sub.submission_id, sub.agency_id, sub.year, settings.s3.outbox_prefix)
-    return NoticeRecord(rendered.kind, rendered.subject, json_key, md_key, rendered.json, rendered.markdown,
-                        agency.email if agency and ok else None)
+    Only the parsing leaves this thread: the snapshot connection behind ``lookups`` is not
+    thread-safe, and the rules are cheap next to reading a file. At most ``parallel + 1`` files'
+    bytes are held here, plus the prefetch window.
+    """
+    settings, registry = run.settings, run.registry
+    for ref in refs:
+        if uploads.oversized(ref, settings):
+            yield uploads.refuse_oversized(ref, settings, registry)
+    inflight: deque[tuple[uploads.Pending | Submission, Future[Report | ParseFailed] | None]] = deque()
+    with ThreadPoolExecutor(max_workers=run.parallel, thread_name_prefix="nianbao-parse") as pool:
+        for ref, got in prefetch(run.store, [r for r in refs if not uploads.oversized(r, settings)]):
+            if got is None:
+                continue  # deleted since listing; the next poll sees what is there now
+            if isinstance(got, NianbaoError):
+                failure = uploads.FetchFailure(ref.key, ref.etag, utc_seconds(ref.last_modified), str(got))
+                if lookups.attempts(failure.identity) + 1 < settings.limits.upload_attempts:
+                    failures.append(failure)
+                    continue
+                inflight.append((uploads.give_up(failure, ref, settings, registry), None))
+            else:
+                prepared = uploads.prepare(got, settings, registry, lookups)
+                del got
+                parsing = pool.submit(run.parse, prepared.data, prepared.sub.key) \
+                    if isinstance(prepared, uploads.Pending) else None
+                inflight.append((prepared, parsing))
+            while len(inflight) > run.parallel:
+                yield _settle(*inflight.popleft(), settings, lookups)
+        while inflight:
+            yield _settle(*inflight.popleft(), settings, lookups)
 
 
-def load_batch(warehouse: Warehouse, items: list[ProcessedUpload], load_id: str, runner: str = "") -> LoadOutcome:
+def _settle(prepared: uploads.Pending | Submission, parsing: Future[Report | ParseFailed] | None,
+            settings: Settings, lookups: Lookups) -> Submission:
+    if isinstance(prepared, Submission):
+        return prepared
+    assert parsing is not None
+    return uploads.finish(prepared, parsing.result(), settings, lookups)
+
+
+def load_batch(warehouse: Warehouse, items: list[ProcessedUpload], load_id: str, runner: str = "",
+               failures: list[uploads.FetchFailure] | None = None) -> LoadOutcome:
     """Load checked uploads in one transaction (exactly once; see :mod:`nianbao.warehouse.load`)."""
-    return warehouse.load(items, load_id, runner)
+    return warehouse.load(items, load_id, runner, failures)
 
 
 @dataclass
@@ -156,6 +174,8 @@ class Delivery:
     already: list[str] = field(default_factory=list)
     emailed: list[str] = field(default_factory=list)
     email_errors: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    """Notices whose write failed; they stay pending and the next run writes them."""
 
 
 def deliver_notices(store: ObjectStore, warehouse: Warehouse, settings: Settings,
@@ -172,9 +192,14 @@ def deliver_notices(store: ObjectStore, warehouse: Warehouse, settings: Settings
         pending = pending_notices(con, submission_ids)
     out = Delivery()
     sent: list[tuple[str, datetime, datetime | None, str | None]] = []
+    failed: list[tuple[str, str]] = []
     wrote_all = put_all(store, [partial(_put_notice, store, n) for n in pending])
     for n, wrote in zip(pending, wrote_all, strict=True):
         sid = n["submission_id"]
+        if isinstance(wrote, NianbaoError):
+            out.failed[sid] = str(wrote)
+            failed.append((sid, str(wrote)[:500]))
+            continue
         (out.written if wrote else out.already).append(sid)
         emailed_at, error = None, None
         if wrote and settings.smtp_enabled and n["email_to"]:
@@ -185,16 +210,25 @@ def deliver_notices(store: ObjectStore, warehouse: Warehouse, settings: Settings
             else:
                 out.email_errors[sid] = error
         sent.append((sid, datetime.now(UTC), emailed_at, error))
-    if sent or refresh_snapshot:
-        with warehouse.write(refresh_snapshot=refresh_snapshot) as con:
-            mark_sent(con, sent)
+    if sent or failed or refresh_snapshot:
+        with warehouse.write(refresh_snapshot=True) as con:  # analysts see delivery state as it is
+            mark_sent(con, sent, failed)
     return out
 
 
 def _put_notice(store: ObjectStore, n: dict[str, Any]) -> bool:
-    """Write one notice's Markdown, then its JSON (the record); True if this call created it."""
+    """Write one notice's Markdown, then its JSON (the record); True if this delivery created it.
+
+    Each delivery tags its write with a token: when botocore retries a create-only PUT whose first
+    answer was lost, the object is already there (412), and only the token tells our own write
+    from another deliverer's, so the notice is still e-mailed exactly once.
+    """
+    token = {"nianbao-delivery": uuid.uuid4().hex}
     store.put(n["md_key"], n["body_md"].encode(), "text/markdown; charset=utf-8", if_none_match=True)
-    return store.put(n["json_key"], n["body_json"].encode(), "application/json; charset=utf-8", if_none_match=True)
+    if store.put(n["json_key"], n["body_json"].encode(), "application/json; charset=utf-8", if_none_match=True,
+                 metadata=token):
+        return True
+    return store.metadata(n["json_key"]) == token
 
 
 def _email(settings: Settings, n: dict[str, Any]) -> str | None:
@@ -227,36 +261,41 @@ class ChunkResult:
     """Wall time of downloading and checking the chunk (downloads overlap checks)."""
     load_seconds: float
     deliver_seconds: float
+    retry_later: int = 0
+    """Uploads whose download failed this run (counted; tried again on the next run)."""
+    notices_failed: int = 0
+    """Notices whose write failed (still pending; the next run writes them)."""
 
 
 def ingest_chunk(run: Run, refs: list[ObjectRef],
                  on_item: Callable[[ProcessedUpload], None] | None = None) -> ChunkResult:
-    """Process, load and answer one chunk; refresh the snapshot. Safe to retry (idempotent)."""
+    """Answer, load (one transaction) and deliver one chunk; refresh the snapshot. Safe to retry."""
     items: list[Submission] = []
+    failures: list[uploads.FetchFailure] = []
     t_start = time.perf_counter()
     with run.warehouse.read() as con:
         lookups = Lookups(con)
-        for ref, obj in prefetch(run.store, refs):
-            if obj is None:
-                continue  # deleted since listing; the next poll sees what is there now
-            sub = process_one(run.store, ref, run.settings, run.registry, lookups, obj)
+        for sub in answer_uploads(run, refs, lookups, failures):
             lookups.remember(sub)
             items.append(sub)
             if on_item is not None:
                 on_item(sub)
     t0 = time.perf_counter()
-    outcome = load_batch(run.warehouse, items, run.load_id, run.runner)
+    outcome = load_batch(run.warehouse, items, run.load_id, run.runner, failures)
     t1 = time.perf_counter()
     delivery = Delivery()
-    if outcome.new or outcome.unchanged:  # something changed: answer it and republish the snapshot
+    if outcome.new or outcome.unchanged or outcome.attempts:  # something changed: answer it, republish
         delivery = deliver_notices(run.store, run.warehouse, run.settings, outcome.new, refresh_snapshot=True)
     t2 = time.perf_counter()
     new = set(outcome.new)
     rows = [{"key": s.key, "agency_id": s.agency_id, "year": s.year, "submission_id": s.submission_id,
              "status": s.status, "findings": len(s.result.findings) if s.result else 0,
              "loaded": s.submission_id in new} for s in items]
+    rows += [{"key": f.key, "agency_id": None, "year": None, "submission_id": None, "status": "retry-later",
+              "findings": 0, "loaded": False, "error": f.error} for f in failures]
     return ChunkResult(rows, len(outcome.new), len(outcome.unchanged), len(outcome.duplicates),
-                       len(outcome.deferred), len(delivery.written), t0 - t_start, t1 - t0, t2 - t1)
+                       len(outcome.deferred), len(delivery.written), t0 - t_start, t1 - t0, t2 - t1,
+                       len(failures), len(delivery.failed))
 
 
 def select_refs(run: Run, keys: list[str] | None) -> list[ObjectRef]:
@@ -273,10 +312,13 @@ def run_ingest(settings: Settings, keys: list[str] | None = None, runner: str = 
                store: ObjectStore | None = None) -> dict[str, Any]:
     """One whole ingest without Prefect: select, then chunk by chunk process, load and answer."""
     run = Run.open(settings, runner, store)
-    t0 = time.perf_counter()
-    refs, select_seconds = select_refs(run, keys), time.perf_counter() - t0
-    results = [ingest_chunk(run, chunk, on_item) for chunk in chunked(refs, settings.chunk_size)]
-    return summarize(run.load_id, results, len(sweep_notices(run).written), select_seconds)
+    try:
+        t0 = time.perf_counter()
+        refs, select_seconds = select_refs(run, keys), time.perf_counter() - t0
+        results = [ingest_chunk(run, chunk, on_item) for chunk in chunked(refs, settings.chunk_size)]
+        return summarize(run.load_id, results, len(sweep_notices(run).written), select_seconds)
+    finally:
+        run.close()
 
 
 def sweep_notices(run: Run) -> Delivery:
@@ -288,8 +330,8 @@ def summarize(load_id: str, results: list[ChunkResult], swept: int = 0, select_s
     """An ingest's outcome: counts, timings and one row per upload (what flows return)."""
     out: dict[str, Any] = {"load_id": load_id, "select_seconds": select_seconds, "chunks": len(results),
                            "uploads": sum(len(r.rows) for r in results), "rows": [x for r in results for x in r.rows]}
-    for name in ("new", "unchanged", "duplicates", "deferred", "notices", "check_seconds", "load_seconds",
-                 "deliver_seconds"):
+    for name in ("new", "unchanged", "duplicates", "deferred", "notices", "retry_later", "notices_failed",
+                 "check_seconds", "load_seconds", "deliver_seconds"):
         out[name] = sum(getattr(r, name) for r in results)
     out["notices"] += swept
     return out

@@ -39,8 +39,8 @@ def test_every_well_formed_key_parses_back(agency: str, year: int, name: str) ->
     ("key", "agency", "year"),
     [
         ("inbox/../etc/2023/passwd", None, None),
-        ("inbox/a/../2023/x.pdf", None, None),
-        ("inbox/a/2023/../x.pdf", None, None),
+        ("inbox/a/../2023/x.pdf", "a", None),  # answered to the uploader (first segment)
+        ("inbox/a/2023/../x.pdf", "a", None),
         ("inbox/./2023/x.pdf", None, None),
         ("/inbox/a/2023/x.pdf", None, None),
         ("inbox\\a\\2023\\x.pdf", None, None),

@@ -55,6 +55,10 @@ class MemoryStore:
     def get_bytes(self, key: str) -> bytes:
         return self.get(key).data
 
+    def metadata(self, key: str) -> dict[str, str] | None:
+        o = self.objects.get(key)
+        return None if o is None else dict(o.metadata)
+
 
 def sample(name: str) -> bytes:
     """The bytes of ``sample_inputs/<name>``."""

@@ -43,3 +43,24 @@ def test_a_failing_migration_rolls_back_and_is_not_recorded(tmp_path: Path, monk
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert "t_ok" not in tables
     con.close()
+
+
+def test_an_existing_warehouse_is_upgraded_with_its_rows_kept(tmp_path: Path, upload,  # type: ignore[no-untyped-def]
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import nianbao.warehouse.migrations as m
+    from nianbao.warehouse.load import load_chunk
+    from tests.warehouse.conftest import sample
+
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    monkeypatch.setattr(m, "MIGRATIONS", MIGRATIONS[:2])  # the release before the faults migration
+    migrate(con)
+    load_chunk(con, [upload("inbox/cangtai/2023/r.txt", sample("cangtai-2023.txt"))], "old-load")
+    monkeypatch.setattr(m, "MIGRATIONS", MIGRATIONS)
+    assert migrate(con) == ["0003_faults"]
+    assert con.execute("SELECT count(*), min(delivery_attempts) FROM notices").fetchall() == [(1, 0)]
+    assert con.execute("SELECT count(*) FROM submissions WHERE is_current").fetchall() == [(1,)]
+    assert con.execute("SELECT count(*) FROM v_pending_work").fetchall() == [(1,)]  # its notice is unsent
+    nullable = dict(con.execute("SELECT table_name, is_nullable FROM information_schema.columns "
+                                "WHERE column_name = 'sha256' AND table_name IN ('ledger', 'uploads')").fetchall())
+    assert nullable == {"ledger": "YES", "uploads": "YES"}
+    con.close()

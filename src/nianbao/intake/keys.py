@@ -91,9 +91,11 @@ def parse_key(key: str, inbox: str = "inbox/") -> UploadKey | InvalidKey:
     if not key.startswith(inbox):
         return InvalidKey(key, f"文件不在收件目录中，应为 {hint}")
     parts = key[len(inbox):].split("/")
-    if any(p in ("..", ".") for p in parts):
-        return InvalidKey(key, f"对象键不能含有“..”或“.”路径段，应为 {hint}")
+    # the first segment is who uploaded (write access is granted per inbox/<id>/ prefix), so a key
+    # that is wrong further down is still answered in that agency's own outbox
     agency = parts[0] if parts and valid_agency_id(parts[0]) else None
+    if any(p in ("..", ".") for p in parts):
+        return InvalidKey(key, f"对象键不能含有“..”或“.”路径段，应为 {hint}", agency)
     year = valid_year(parts[1]) if len(parts) > 1 else None
     if agency is None:
         return InvalidKey(key, f"机构代码“{parts[0] if parts else ''}”不合规，应为 {hint}")

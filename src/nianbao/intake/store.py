@@ -10,14 +10,16 @@ tests exercise is the code production runs. botocore's exceptions stop here: cal
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from nianbao.errors import ConfigError, TerminalError, TransientError
+from nianbao.errors import ConfigError, NianbaoError, TerminalError, TransientError
 
 if TYPE_CHECKING:
     from nianbao.config import Settings
@@ -75,6 +77,10 @@ class ObjectStore(Protocol):
         """The object's bytes and metadata; raises :class:`ObjectGone` if it vanished."""
         ...
 
+    def metadata(self, key: str) -> dict[str, str] | None:
+        """The object's user metadata (``x-amz-meta-*``, names lower-cased), or ``None`` if absent."""
+        ...
+
     def get_bytes(self, key: str) -> bytes:
         """Just the bytes."""
         ...
@@ -100,8 +106,10 @@ def translate(exc: Exception, what: str) -> Exception:
     from botocore.exceptions import (
         ClientError,
         HTTPClientError,
+        IncompleteReadError,
         NoCredentialsError,
         PartialCredentialsError,
+        ResponseStreamingError,
     )
     from botocore.exceptions import (
         ConnectionError as BotoConnectionError,
@@ -109,6 +117,8 @@ def translate(exc: Exception, what: str) -> Exception:
 
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return ConfigError(f"{what}: no S3 credentials; set NIANBAO_S3__ACCESS_KEY_ID/_SECRET_ACCESS_KEY")
+    if isinstance(exc, ResponseStreamingError | IncompleteReadError):
+        return TransientError(f"{what}: the connection broke off while reading the object ({exc})")
     if isinstance(exc, BotoConnectionError | HTTPClientError):
         return TransientError(f"{what}: cannot reach the S3 endpoint ({exc}); is it running?")
     if isinstance(exc, ClientError):
@@ -126,12 +136,23 @@ def translate(exc: Exception, what: str) -> Exception:
     return TerminalError(f"{what}: {type(exc).__name__}: {exc}")
 
 
+@cache
+def _session() -> Any:
+    """One boto3 session per process: its loader caches the parsed S3 service model, which costs
+    150-400 ms to build per session. Clients are created from it on one thread at a time."""
+    import boto3
+
+    return boto3.session.Session()
+
+
 class S3Store:
     """:class:`ObjectStore` over boto3, path-style, against any S3-compatible endpoint."""
 
-    def __init__(self, bucket: str, client: Any, page_size: int = 1000) -> None:
+    def __init__(self, bucket: str, client: Any, page_size: int = 1000, max_attempts: int = 4) -> None:
         self.bucket = bucket
         self.client = client
+        self.max_attempts = max(0, max_attempts)
+        """Retries of a GET whose body breaks off mid-way (botocore's own retries cover the requests)."""
         self.page_size = page_size
         """Keys per ListObjectsV2 page (1,000 is the S3 maximum)."""
         self._conditional_put = True
@@ -139,7 +160,6 @@ class S3Store:
     @classmethod
     def from_settings(cls, settings: Settings) -> S3Store:
         """A store for the configured bucket and endpoint."""
-        import boto3
         from botocore.config import Config
 
         s3 = settings.s3
@@ -153,7 +173,7 @@ class S3Store:
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         )
-        client = boto3.session.Session().client(
+        client = _session().client(
             "s3",
             endpoint_url=settings.endpoint_url,
             region_name=s3.region,
@@ -161,7 +181,7 @@ class S3Store:
             aws_secret_access_key=s3.secret_access_key.get_secret_value() if s3.secret_access_key else None,
             config=config,
         )
-        return cls(s3.bucket, client)
+        return cls(s3.bucket, client, max_attempts=s3.max_attempts)
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist (demo and tests; production buckets pre-exist)."""
@@ -197,29 +217,51 @@ class S3Store:
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, f"list s3://{self.bucket}/{prefix}") from exc
 
-    def head(self, key: str) -> ObjectRef | None:
-        """The object's identity, or ``None`` if absent."""
+    def _head(self, key: str) -> dict[str, Any] | None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            r = self.client.head_object(Bucket=self.bucket, Key=key)
+            return self.client.head_object(Bucket=self.bucket, Key=key)  # type: ignore[no-any-return]
         except (ClientError, BotoCoreError) as exc:
             err = translate(exc, f"head s3://{self.bucket}/{key}")
             if isinstance(err, ObjectGone):
                 return None
             raise err from exc
+
+    def metadata(self, key: str) -> dict[str, str] | None:
+        """The object's user metadata (``x-amz-meta-*``, names lower-cased), or ``None`` if absent."""
+        r = self._head(key)
+        return None if r is None else {k.lower(): v for k, v in (r.get("Metadata") or {}).items()}
+
+    def head(self, key: str) -> ObjectRef | None:
+        """The object's identity, or ``None`` if absent."""
+        r = self._head(key)
+        if r is None:
+            return None
         return ObjectRef(key, _etag(r.get("ETag")), int(r.get("ContentLength", 0)), r["LastModified"],
                          r.get("VersionId"))
 
     def get(self, key: str) -> StoredObject:
         """The object's bytes and the identity of the version read."""
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            IncompleteReadError,
+            ResponseStreamingError,
+        )
 
-        try:
-            r = self.client.get_object(Bucket=self.bucket, Key=key)
-            data = r["Body"].read()
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"get s3://{self.bucket}/{key}") from exc
+        for attempt in range(self.max_attempts + 1):  # like botocore: the first read plus retries
+            try:
+                r = self.client.get_object(Bucket=self.bucket, Key=key)
+                data = r["Body"].read()
+                break
+            except (ResponseStreamingError, IncompleteReadError) as exc:
+                # botocore retries requests, not the reading of a body cut off mid-way: do it here
+                if attempt >= self.max_attempts:
+                    raise translate(exc, f"get s3://{self.bucket}/{key}") from exc
+                time.sleep(min(0.1 * 2 ** attempt, 2.0))
+            except (ClientError, BotoCoreError) as exc:
+                raise translate(exc, f"get s3://{self.bucket}/{key}") from exc
         meta = {k.lower(): v for k, v in (r.get("Metadata") or {}).items()}
         return StoredObject(key, data, _etag(r.get("ETag")), r["LastModified"], r.get("VersionId"), meta,
                             r.get("ContentType"))
@@ -262,22 +304,28 @@ class S3Store:
         return True
 
 
-def prefetch(store: ObjectStore, refs: Iterable[ObjectRef], window: int = 4) -> Iterator[tuple[ObjectRef, StoredObject | None]]:
+Fetched = StoredObject | None | NianbaoError
+"""What :func:`prefetch` yields per object: its bytes, ``None`` if it vanished, or why the GET failed."""
+
+
+def prefetch(store: ObjectStore, refs: Iterable[ObjectRef], window: int = 4) -> Iterator[tuple[ObjectRef, Fetched]]:
     """``(ref, object)`` in order, downloading up to ``window`` objects ahead in threads.
 
     Checking is CPU-bound and a GET is ~10 ms of waiting, so overlapping them nearly halves a
-    chunk's time; the window bounds memory to a few files, never a whole chunk. ``None`` for an
-    object that vanished since listing.
+    chunk's time; the window bounds memory to a few files, never a whole chunk. A GET that fails
+    (after botocore's retries) is yielded as its error, so one bad object never stops the others.
     """
 
-    def fetch(ref: ObjectRef) -> StoredObject | None:
+    def fetch(ref: ObjectRef) -> Fetched:
         try:
             return store.get(ref.key)
         except ObjectGone:
             return None
+        except NianbaoError as exc:
+            return exc
 
     with ThreadPoolExecutor(max_workers=max(1, window), thread_name_prefix="nianbao-get") as pool:
-        pending: deque[tuple[ObjectRef, Future[StoredObject | None]]] = deque()
+        pending: deque[tuple[ObjectRef, Future[Fetched]]] = deque()
         for ref in refs:
             pending.append((ref, pool.submit(fetch, ref)))
             if len(pending) > window:
@@ -288,9 +336,17 @@ def prefetch(store: ObjectStore, refs: Iterable[ObjectRef], window: int = 4) -> 
             yield head, fut.result()
 
 
-def put_all(store: ObjectStore, puts: list[Callable[[], bool]], workers: int = 8) -> list[bool]:
-    """Run independent writes concurrently (notices: two small PUTs each); results in order."""
+def put_all(store: ObjectStore, puts: list[Callable[[], bool]], workers: int = 8) -> list[bool | NianbaoError]:
+    """Run independent writes concurrently (notices: two small PUTs each); results in order, a failed
+    write as its error so the others still land."""
+
+    def attempt(put: Callable[[], bool]) -> bool | NianbaoError:
+        try:
+            return put()
+        except NianbaoError as exc:
+            return exc
+
     if len(puts) <= 1:
-        return [p() for p in puts]
+        return [attempt(p) for p in puts]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nianbao-put") as pool:
-        return list(pool.map(lambda p: p(), puts))
+        return list(pool.map(attempt, puts))

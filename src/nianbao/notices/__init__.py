@@ -30,7 +30,8 @@ class NoticeInput:
     agency_name: str | None
     year: int | None
     received_at: datetime
-    sha256: str
+    sha256: str | None
+    """``None`` when the file was answered without being downloaded (over the size limit)."""
     size: int
     result: CheckResult
     report: Report | None

@@ -210,7 +210,7 @@ def _facts(n: NoticeInput, generated: datetime) -> dict[str, Any]:
         "key": n.key,
         "file_name": file_name,
         "size_text": _size_text(n.size),
-        "sha_prefix": n.sha256[:16],
+        "sha_prefix": n.sha256[:16] if n.sha256 else "（文件未下载，未计算）",
         "received_text": _time_text(n.received_at),
         "generated_text": _time_text(generated),
         "addressee": agency or (f"单位编号 {n.agency_id}" if n.agency_id else "上传者"),

@@ -29,8 +29,22 @@ def read_document(data: bytes, name: str):  # type: ignore[no-untyped-def]
 
     if len(data) > MAX_BYTES:
         raise ParseFailed(f"文件过大（超过 {MAX_BYTES // (1024 * 1024)} MB），请压缩图片或拆分后重新上传")
+    from nianbao.parsing.limits import check_document
+
     fmt = sniff(data, name)
-    return import_module(_READERS[fmt]).read(data)
+    document = import_module(_READERS[fmt]).read(data)
+    check_document(document.rows)  # whatever the format: the label readers pay per row and character
+    return document
+
+
+def preload_readers() -> None:
+    """Import every reader and the label reading now (a parsing worker does, so that no file's
+    time limit pays for an import or for loading the cell catalog)."""
+    from nianbao.model.cells import catalog
+
+    for module in (*_READERS.values(), "nianbao.reading"):
+        import_module(module)
+    catalog()
 
 
 def parse(data: bytes, name: str) -> Report:

@@ -11,11 +11,11 @@ tells the agency what to upload instead (old binary Office files, images, archiv
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 
 from nianbao.errors import ParseFailed
+from nianbao.parsing.limits import open_zip
 
 Format = str
 """One of ``text``, ``html``, ``docx``, ``xlsx``, ``pdf``."""
@@ -82,11 +82,12 @@ def _ole2_failure(data: bytes) -> ParseFailed:
 
 
 def _sniff_zip(data: bytes, lname: str) -> Format:
-    """DOCX or XLSX by the package's parts; anything else in a zip is refused."""
+    """DOCX or XLSX by the package's parts; anything else in a zip is refused, and so is a zip bomb
+    (before its directory is even parsed: see :mod:`nianbao.parsing.limits`)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with open_zip(data) as zf:
             names = zf.namelist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
         if lname.endswith((".docx", ".docm")):
             return "docx"  # let the DOCX reader report the damage in its own words
         if lname.endswith((".xlsx", ".xlsm")):

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nianbao.parsing.limits import MAX_TABLE_AREA, too_big
+
 
 @dataclass(slots=True)
 class Cell:
@@ -80,6 +82,9 @@ def grid_rows(
     ``grid[i]`` lists the cells that *start* in row ``i``. Row-spanning cells are copied into the
     ``inherited`` list of every later row they cover.
     """
+    inherited_total = sum(c.rowspan - 1 for cells in grid for c in cells if c.rowspan > 1)
+    if inherited_total > MAX_TABLE_AREA:  # every covered row gets its own list of the spanning cells
+        raise too_big(f"row-spanning cells cover {inherited_total} rows of one table")
     rows: list[Row] = []
     active: list[tuple[int, Cell]] = []  # (last row index covered, cell)
     for i, cells in enumerate(grid):

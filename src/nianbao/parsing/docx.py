@@ -21,6 +21,9 @@ files accepted as by python-docx, several times faster) and walks ``w:body`` dir
 * Cell text: the cell's paragraphs and lines joined by :func:`~nianbao.parsing.encoding.join_pieces`.
 * Title hint: the leading centred paragraphs (up to three), else the first non-empty paragraph,
   else the core-properties title.
+
+The walk recurses (runs inside hyperlinks and fields, ``w:sdt`` wrappers, tables in layout cells);
+libxml2 refuses XML nested deeper than 256 elements (``huge_tree`` stays off), which bounds it.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from nianbao.parsing.docx_numbering import (
 )
 from nianbao.parsing.docx_package import BAD_FILE_ERRORS, WordPackage, open_package
 from nianbao.parsing.encoding import join_pieces, normalize_space
+from nianbao.parsing.limits import MAX_SPAN, check_rows
 
 __all__ = ["MAX_CELL_CHARS", "MSG_CORRUPT", "format_number", "paragraph_lines", "read"]
 
@@ -170,10 +174,13 @@ class _Walker:
                 self.table(el)
 
     def paragraph(self, p: Any) -> None:
+        if not len(p):  # an empty paragraph (Word's blank lines): no text, no numbering, nothing to do
+            return
         lines = paragraph_lines(p, self.numbering)
         if len(self.leading) < 5 and lines and self.tables == 0:
             self.leading.append(("".join(lines), w_val(p, PPR, f"{W}jc") == "center"))
         self.rows.extend(text_row(line) for line in lines)
+        check_rows(len(self.rows))
 
     def table(self, tbl: Any) -> None:
         grid = self.data_grid(tbl)
@@ -183,6 +190,7 @@ class _Walker:
                     self.blocks(tc)
             return
         self.rows.extend(grid_rows(grid, self.tables))
+        check_rows(len(self.rows))
         self.tables += 1
 
     def cell_text(self, tc: Any) -> str:
@@ -207,7 +215,7 @@ class _Walker:
         return grid if width >= 2 else None
 
     def row_cells(self, tr: Any, above: dict[int, Cell]) -> tuple[list[Cell], dict[int, Cell], int]:
-        col = to_int(w_val(tr, TRPR, f"{W}gridBefore"), 0)
+        col = min(max(0, to_int(w_val(tr, TRPR, f"{W}gridBefore"), 0)), MAX_SPAN)
         cells: list[Cell] = []
         open_now: dict[int, Cell] = {}
         for tc in _children(tr, (f"{W}tc",)):
@@ -221,7 +229,7 @@ class _Walker:
                         vmerge = prop
                     elif prop.tag == HMERGE and hmerge_el is None:
                         hmerge_el = prop
-            span = max(1, to_int(span_el.get(VAL) if span_el is not None else None, 1))
+            span = min(max(1, to_int(span_el.get(VAL) if span_el is not None else None, 1)), MAX_SPAN)
             hmerge = hmerge_el.get(VAL) if hmerge_el is not None else None
             if hmerge == "continue" and cells:
                 cells[-1].colspan += span

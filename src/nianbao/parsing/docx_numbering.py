@@ -92,9 +92,26 @@ def _roman(n: int) -> str:
     return out
 
 
+MAX_LEVEL = 8
+"""Word lists have levels 0–8; a level number beyond is junk and is ignored (the label loop runs
+over every level up to the paragraph's)."""
+_MAX_LETTERS = 780
+"""``upperLetter`` repeats the letter once per round of 26 (``AA`` is 27), so a counter of a million
+would render a 38,000-letter label; Word's own lists stop at 780 (30 × ``Z``), beyond that: decimal."""
+_MAX_LEVEL_TEXT = 64
+"""Characters of a level's label template (``第%1章``, ``（%2）``): Word's are a few. Each ``%n`` can
+render to 30 characters and every numbered paragraph gets the label, so a long template is cut."""
+_MAX_ROMAN = 3999
+"""The largest number Roman numerals write without a thousand ``M``s; beyond that: decimal."""
+
+
 def format_number(n: int, fmt: str) -> str:
     """Render counter ``n`` in a Word ``w:numFmt``; unknown formats fall back to decimal."""
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if (fmt in ("upperLetter", "lowerLetter") and n > _MAX_LETTERS) or (
+        fmt in ("upperRoman", "lowerRoman") and n > _MAX_ROMAN
+    ):
+        return str(n)
     table = {
         "chineseCounting": lambda: _chinese(n),
         "chineseCountingThousand": lambda: _chinese(n),
@@ -161,10 +178,13 @@ class Numbering:
         for an in root.iterchildren(f"{W}abstractNum"):
             lvls: dict[int, _Level] = {}
             for lvl in an.iterchildren(f"{W}lvl"):
-                lvls[to_int(lvl.get(f"{W}ilvl"), 0)] = _Level(
+                ilvl = to_int(lvl.get(f"{W}ilvl"), 0)
+                if not 0 <= ilvl <= MAX_LEVEL:
+                    continue
+                lvls[ilvl] = _Level(
                     start=to_int(w_val(lvl, f"{W}start"), 1),
                     fmt=w_val(lvl, f"{W}numFmt") or "decimal",
-                    text=w_val(lvl, f"{W}lvlText") or "",
+                    text=(w_val(lvl, f"{W}lvlText") or "")[:_MAX_LEVEL_TEXT],
                     legal=lvl.find(f"{W}isLgl") is not None,
                 )
             abstract[an.get(f"{W}abstractNumId") or ""] = lvls

@@ -24,17 +24,20 @@ document, :meth:`WordPackage.styles`), so a malformed styles part that nothing n
 refuses a document whose text is intact.
 
 Every failure raises one of :data:`BAD_FILE_ERRORS`; the reader turns it into ``ParseFailed``.
+A hostile package (a zip bomb, parts inflating past their declared size, millions of XML tags) is
+refused with ``ParseFailed`` by the guards of :mod:`nianbao.parsing.limits` before anything is parsed.
 """
 
 from __future__ import annotations
 
-import io
 import posixpath
 import zipfile
 import zlib
 from dataclasses import dataclass
 
 from lxml import etree
+
+from nianbao.parsing.limits import Budget, open_zip, read_member, xml_budget, xml_parser
 
 BAD_FILE_ERRORS = (
     ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, SyntaxError, EOFError, RuntimeError,
@@ -62,8 +65,9 @@ _PARSED_TYPES = frozenset({
 })  # fmt: skip
 """The content types python-docx parses when it opens a package."""
 
-_PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
-"""python-docx's parser settings: blank text between elements is dropped, entities stay unresolved."""
+_PARSER = xml_parser(remove_blank_text=True)
+"""python-docx's parser settings (blank text between elements dropped, entities unresolved), and no
+DTD, no network, libxml2's depth limit: see :func:`~nianbao.parsing.limits.xml_parser`."""
 
 
 @dataclass(slots=True)
@@ -112,13 +116,14 @@ class WordPackage:
 
 def open_package(data: bytes) -> WordPackage:
     """Open a DOCX package (raises one of :data:`BAD_FILE_ERRORS` for a damaged or foreign file)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        types = etree.fromstring(zf.read("[Content_Types].xml"), _PARSER)
+    budget = xml_budget()
+    with open_zip(data) as zf:
+        types = etree.fromstring(_read_xml(zf, "[Content_Types].xml", budget), _PARSER)
         overrides = {o.get("PartName").lower(): o.get("ContentType") for o in types.findall(f"{_CT}Override")}
         defaults = {d.get("Extension").lower(): d.get("ContentType") for d in types.findall(f"{_CT}Default")}
-        package_rels = _rels(zf, "/")
+        package_rels = _rels(zf, "/", budget)
         parts: dict[str, _Part] = {}
-        _walk(zf, package_rels, parts, overrides, defaults)
+        _walk(zf, package_rels, parts, overrides, defaults, budget)
     main = _related(package_rels, RT_OFFICE_DOCUMENT, parts)
     if main.content_type != CT_DOCUMENT_MAIN or main.element is None:
         raise ValueError(f"not a Word file, content type is {main.content_type!r}")
@@ -130,11 +135,18 @@ def open_package(data: bytes) -> WordPackage:
     )
 
 
-def _rels(zf: zipfile.ZipFile, partname: str) -> list[_Rel]:
+def _read_xml(zf: zipfile.ZipFile, name: str, budget: Budget) -> bytes:
+    """An XML part's bytes, its tags counted against the package's budget before it is parsed."""
+    xml = read_member(zf, name)
+    budget.spend(xml.count(b"<"), name)
+    return xml
+
+
+def _rels(zf: zipfile.ZipFile, partname: str, budget: Budget) -> list[_Rel]:
     """The relationships of a part (or of the package, ``/``); none when it has no rels item."""
     base, name = posixpath.split(partname)
     try:
-        xml = zf.read(posixpath.join(base, "_rels", f"{name}.rels")[1:])
+        xml = _read_xml(zf, posixpath.join(base, "_rels", f"{name}.rels")[1:], budget)
     except KeyError:
         return []
     rels: list[_Rel] = []
@@ -153,22 +165,32 @@ def _walk(
     parts: dict[str, _Part],
     overrides: dict[str, str],
     defaults: dict[str, str],
+    budget: Budget,
 ) -> None:
-    """Read every part reachable from ``rels`` (depth first, each once), parsing the XML ones."""
-    for rel in rels:
+    """Read every part reachable from ``rels`` (depth first, each once), parsing the XML ones.
+
+    A stack of relationship iterators rather than recursion: a hostile package can chain thousands
+    of parts, each related to the next, deeper than Python's recursion limit.
+    """
+    stack = [iter(rels)]
+    while stack:
+        rel = next(stack[-1], None)
+        if rel is None:
+            stack.pop()
+            continue
         if rel.external or rel.target in parts:
             continue
         partname = rel.target
-        part_rels = _rels(zf, partname)
+        part_rels = _rels(zf, partname, budget)
         content_type = overrides.get(partname.lower())
         if content_type is None:
             ext = posixpath.splitext(partname)[1]
             content_type = defaults[(ext[1:] if ext.startswith(".") else ext).lower()]
-        blob = zf.read(partname[1:])
         xml = content_type in _PARSED_TYPES and rel.reltype != RT_IMAGE
+        blob = _read_xml(zf, partname[1:], budget) if xml else read_member(zf, partname[1:])
         element = etree.fromstring(blob, _PARSER) if xml and content_type != CT_STYLES else None
         parts[partname] = _Part(content_type, xml, element, part_rels, blob)
-        _walk(zf, part_rels, parts, overrides, defaults)
+        stack.append(iter(part_rels))
 
 
 def _related(rels: list[_Rel], reltype: str, parts: dict[str, _Part]) -> _Part:

@@ -25,6 +25,12 @@ Rules:
   ``<br>``-separated line.
 * Title hint: an ``<h1>`` or an element whose class/id contains ``title`` (one mentioning 报告
   preferred), else ``<title>``.
+
+Hostile pages: a page with more than :data:`~nianbao.parsing.limits.MAX_HTML_TAGS` tags is refused
+before it is parsed; libxml2 keeps its depth limit (256: deeper elements are flattened), which
+bounds the recursive walk; entities declared in a DOCTYPE are never expanded; spans are capped at
+:data:`~nianbao.parsing.limits.MAX_SPAN` and a table's spanned area at
+:data:`~nianbao.parsing.limits.MAX_TABLE_AREA`.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from lxml import etree
 from nianbao.errors import ParseFailed
 from nianbao.parsing.document import Cell, Document, Row, grid_rows, text_row
 from nianbao.parsing.encoding import decode_text, join_pieces, normalize_space
+from nianbao.parsing.limits import MAX_HTML_TAGS, MAX_SPAN, MAX_TABLE_AREA, check_rows, html_parser, too_big
 
 MAX_CELL_CHARS = 300
 """A table with a longer cell is page layout, not a report table."""
@@ -55,6 +62,8 @@ _BLOCK_TAGS = frozenset({
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _LEADING_DIGITS = re.compile(r"\s*(\d+)")
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SPACE_CONTROLS = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f")
 
 # Tag names: libxml2 lower-cases the ASCII letters of every tag name, so the C-level filters below
 # (``iter("td", "th")``, the XPath name tests) see exactly the names ``tag.lower()`` would give. The
@@ -95,10 +104,13 @@ def _parse(data: bytes) -> etree._Element:
     Plain ``lxml.etree`` elements, not ``lxml.html``'s: the HTML element classes are looked up in
     Python for every element the walk touches, which cost a third of the reading time.
     """
-    text = _XML_DECL.sub("", decode_text(data), count=1)
+    text = _xml_compatible(_XML_DECL.sub("", decode_text(data), count=1))
     if not text.strip():
         raise ParseFailed(MSG_EMPTY, "empty HTML")
-    parser = etree.HTMLParser(remove_comments=True, remove_pis=True)
+    tags = text.count("<")  # counted before parsing: libxml2 needs ~120 bytes per element
+    if tags > MAX_HTML_TAGS:
+        raise too_big(f"{tags} tags")
+    parser = html_parser(remove_comments=True, remove_pis=True)
     try:
         root = etree.fromstring(text, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
@@ -106,6 +118,19 @@ def _parse(data: bytes) -> etree._Element:
     if root is None:
         raise ParseFailed(MSG_EMPTY, "Document is empty")
     return root
+
+
+def _xml_compatible(text: str) -> str:
+    """``text`` without the characters lxml refuses to set as an element's text or tail.
+
+    libxml2's HTML parser keeps some control characters in the tree, and moving that text (a
+    dropped element's tail, :func:`_drop_invisible`) then raises ``ValueError``. The ones
+    ``str.isspace`` counts as spaces become a space; the others carry nothing and are dropped, as
+    zero-width characters are by the whitespace rule.
+    """
+    if _XML_INCOMPATIBLE.search(text) is None:
+        return text
+    return _XML_INCOMPATIBLE.sub(lambda m: " " if m.group() in _SPACE_CONTROLS else "", text)
 
 
 _BR, _TABLE, _BLOCK = 1, 2, 4
@@ -249,6 +274,7 @@ class _Emitter:
         self.buf.clear()
         if text:
             self.rows.append(text_row(text))
+            check_rows(len(self.rows))
 
     def walk(self, el: etree._Element) -> None:
         kind = _kind(el.tag)
@@ -279,6 +305,7 @@ class _Emitter:
             if text:
                 self.rows.append(text_row(text))
         self.rows.extend(grid_rows(grid, self.tables))
+        check_rows(len(self.rows))
         self.tables += 1
 
 
@@ -334,7 +361,7 @@ def _span(value: str | None, default: int = 1) -> int:
     m = _LEADING_DIGITS.match(value)
     if not m:
         return default
-    return min(int(m.group(1)), 1000)
+    return min(int(m.group(1)), MAX_SPAN)
 
 
 def data_table_grid(table: etree._Element) -> list[list[Cell]] | None:
@@ -351,6 +378,7 @@ def data_table_grid(table: etree._Element) -> list[list[Cell]] | None:
     grid: list[list[Cell]] = []
     free_from: dict[int, int] = {}
     width = 0
+    area = 0  # grid positions the spanning cells cover: what marking them and the rows cost
     for r, tr in enumerate(trs):
         cells: list[Cell] = []
         c = 0
@@ -367,10 +395,14 @@ def data_table_grid(table: etree._Element) -> list[list[Cell]] | None:
             if len(text) > MAX_CELL_CHARS:
                 return None
             cells.append(Cell(text, c, colspan, rowspan))
-            end = r + rowspan
-            for col in range(c, c + colspan):
-                if free_from.get(col, 0) < end:
-                    free_from[col] = end
+            if rowspan > 1:  # a one-row cell leaves no mark: the rows below never look at it
+                area += colspan * rowspan
+                if area > MAX_TABLE_AREA:
+                    raise too_big(f"table cells span more than {MAX_TABLE_AREA} grid positions")
+                end = r + rowspan
+                for col in range(c, c + colspan):
+                    if free_from.get(col, 0) < end:
+                        free_from[col] = end
             c += colspan
         width = max(width, c)
         grid.append(cells)

@@ -2,11 +2,13 @@
 
 Blank cells and the marks real reports print for "none" (``—``, ``-``, ``/``, ``无``) read as 0
 and are flagged ``blank``; full-width digits, thousands separators and surrounding spaces are
-normal. Anything else is invalid (``value is None``).
+normal. Anything else is invalid (``value is None``), and so is a number no report prints: more
+than :data:`MAX_DIGITS` digits (Python refuses to convert them) or an amount too large for a float.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from functools import lru_cache
@@ -16,6 +18,8 @@ ZERO_MARKS = frozenset({"", "-", "—", "–", "―", "‐", "−", "--", "—�
 _COUNT = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)")
 _SIGNED = re.compile(r"([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)")
 _AMOUNT = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(万元|元)?")
+MAX_DIGITS = 4_000
+"""Longest digit string read as a number: ``int()`` refuses more than 4,300 digits (a ``ValueError``)."""
 
 
 class Parsed(NamedTuple):
@@ -32,8 +36,10 @@ def clean(text: str) -> str:
 
 def parse_number(text: str, kind: str) -> Parsed:
     """Parse a cell's text as a value of ``kind`` (``count``, ``signed_count``, ``amount``)."""
+    if len(text) > MAX_DIGITS and sum(ch.isdigit() for ch in text) > MAX_DIGITS:
+        return Parsed(None, False)
     if text.isdigit() and text.isascii():  # most cells: plain digits
-        return Parsed(float(text) if kind == "amount" else int(text), False)
+        return _checked(float(text) if kind == "amount" else int(text))
     t = clean(text)
     if t in ZERO_MARKS:
         return Parsed(0.0 if kind == "amount" else 0, True)
@@ -50,8 +56,13 @@ def parse_number(text: str, kind: str) -> Parsed:
     m = _AMOUNT.fullmatch(t)
     if m:
         whole = m.group(1).replace(",", "")
-        return Parsed(float(f"{whole}.{m.group(2)}" if m.group(2) else whole), False)
+        return _checked(float(f"{whole}.{m.group(2)}" if m.group(2) else whole))
     return Parsed(None, False)
+
+
+def _checked(value: int | float) -> Parsed:
+    """A parsed value, or invalid when it is an amount too large for a float (``inf``)."""
+    return Parsed(value if not isinstance(value, float) or math.isfinite(value) else None, False)
 
 
 @lru_cache(maxsize=8192)

@@ -12,6 +12,7 @@ import re
 
 from nianbao.parsing.document import Cell, Document, Row
 from nianbao.parsing.encoding import decode_text
+from nianbao.parsing.limits import MAX_ROWS, MAX_TEXT_CHARS, too_big
 
 _PAGE_FOOTER = re.compile(r"^\s*[-—–―]\s*\d{1,3}\s*[-—–―]\s*$|^\s*第\s*\d+\s*页(\s*[,，/共]\s*共?\s*\d+\s*页)?\s*$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -24,7 +25,10 @@ def read(data: bytes) -> Document:
 
 
 def read_str(text: str) -> Document:
-    """Read already-decoded text."""
+    """Read already-decoded text (too many lines or characters are refused: :mod:`~nianbao.parsing.limits`)."""
+    lines = text.count("\n") + 1
+    if lines > MAX_ROWS or len(text) > MAX_TEXT_CHARS:
+        raise too_big(f"{lines} lines, {len(text)} characters")
     rows: list[Row] = []
     table = -1
     in_table = False

@@ -23,6 +23,13 @@ Per visible sheet:
   Excel's 15 significant digits (``4068.208``), never scientific notation; dates ISO; formulas
   give their cached value (a formula never calculated by a spreadsheet program reads ``""``);
 * ``Row.line`` is the Excel row number.
+
+Hostile workbooks: the package passes the zip guard and every XML part is streamed once (none may
+inflate past its declared size, their tags are counted) before openpyxl sees it; openpyxl parses
+with defusedxml (no entities, no DTD fetching) when it is installed, which it is (a dependency).
+The sheet's declared ``<dimension>`` is ignored (``A1:XFD1048576`` would pad every row to 16,384
+cells); rows, cells and merged ranges beyond Excel's grid are ignored, huge merged ranges too, and a
+table block's area is capped (:mod:`nianbao.parsing.limits`).
 """
 
 from __future__ import annotations
@@ -39,13 +46,28 @@ from typing import Any
 from nianbao.errors import ParseFailed
 from nianbao.parsing.document import Cell, Document, Row, grid_rows, text_row
 from nianbao.parsing.encoding import join_pieces, normalize_space
+from nianbao.parsing.limits import (
+    MAX_MERGE_AREA,
+    MAX_MERGED_CELLS,
+    MAX_SHEET_COLUMNS,
+    MAX_SHEET_ROWS,
+    MAX_TABLE_AREA,
+    MAX_XLSX_TAGS,
+    SAFE_XML_OPTIONS,
+    open_zip,
+    read_member,
+    too_big,
+    verify_members,
+    xml_budget,
+)
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 BAD_FILE_ERRORS = (
     ValueError, KeyError, IndexError, TypeError, AttributeError, OSError, SyntaxError, EOFError, RuntimeError,
-    zipfile.BadZipFile, zlib.error,
+    NotImplementedError, OverflowError, zipfile.BadZipFile, zlib.error,
 )  # fmt: skip
-"""What openpyxl and lxml raise for a damaged workbook (programming errors are not among them)."""
+"""What openpyxl and lxml raise for a damaged workbook (programming errors are not among them).
+``OverflowError``: openpyxl keeps style indexes in a C ``array('i')``, so an index past 2³¹ overflows."""
 
 MSG_CORRUPT = (
     "XLSX 文件已损坏或不是有效的 Excel 工作簿，无法打开；请在 Excel/WPS 中重新另存为 .xlsx 或导出 PDF 后上传"
@@ -79,9 +101,12 @@ def _open(data: bytes) -> Any:
     import openpyxl
 
     try:
+        with open_zip(data) as zf:  # a zip bomb is a ParseFailed here, before openpyxl opens it
+            verify_members(zf, xml_budget(MAX_XLSX_TAGS))
         return openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=True)
     except BAD_FILE_ERRORS as exc:  # BadZipFile, KeyError, InvalidFileException (a ValueError)…
         raise ParseFailed(MSG_CORRUPT, f"{type(exc).__name__}: {exc}") from None
+
 
 
 def _title_hint(wb: Any) -> str | None:
@@ -137,6 +162,7 @@ class _Grid:
     filled: dict[int, int]  # row → values in visible columns (computed once: every rule asks)
     merged_rows: set[int]  # rows with a covered position in a visible column
     bordered_rows: set[int]  # rows with a bordered position in a visible column
+    row_cols: dict[int, list[int]]  # row → its columns with a value or a border (visible, ascending)
 
 
 @dataclass(slots=True)
@@ -154,22 +180,34 @@ def _sheet_extras(ws: Any) -> _SheetExtras:
     from openpyxl.utils.cell import range_boundaries
 
     extras = _SheetExtras([], set(), set())
-    xml = ws.parent._archive.read(ws._worksheet_path)
+    xml = read_member(ws.parent._archive, ws._worksheet_path)
     if _plain_xml(xml) and b"mergeCell" not in xml and b"hidden" not in xml:
         return extras  # nothing to find: skip the second parse (openpyxl parses the sheet anyway)
     tags = (f"{_NS}row", f"{_NS}col", f"{_NS}mergeCell")
+    merged = 0
     with io.BytesIO(xml) as src:
-        for _, el in etree.iterparse(src, events=("end",), tag=tags):
+        for _, el in etree.iterparse(src, events=("end",), tag=tags, **SAFE_XML_OPTIONS):
             hidden = el.get("hidden") in ("1", "true")
             if el.tag == tags[0] and hidden and el.get("r"):
                 extras.hidden_rows.add(int(el.get("r")))
             elif el.tag == tags[1] and hidden:
-                extras.hidden_cols.update(range(int(el.get("min", "1")), int(el.get("max", el.get("min", "1"))) + 1))
+                first = max(1, int(el.get("min", "1")))
+                last = min(int(el.get("max", el.get("min", "1"))), MAX_SHEET_COLUMNS)
+                extras.hidden_cols.update(range(first, last + 1))
             elif el.tag == tags[2] and el.get("ref") and ":" in el.get("ref"):
                 min_col, min_row, max_col, max_row = range_boundaries(el.get("ref"))
-                extras.merges.append((min_row, min_col, max_row, max_col))
+                area = (max_row - min_row + 1) * (max_col - min_col + 1)
+                outside = max_row > MAX_SHEET_ROWS or max_col > MAX_SHEET_COLUMNS
+                if area <= MAX_MERGE_AREA and not outside:  # a larger range is decoration: not enumerated
+                    merged += area
+                    if merged > MAX_MERGED_CELLS:
+                        raise too_big(f"merged ranges of sheet {ws.title!r} cover more than {MAX_MERGED_CELLS} cells")
+                    extras.merges.append((min_row, min_col, max_row, max_col))
             el.clear()
+            while el.getprevious() is not None:  # cleared rows would still pile up under the root
+                del el.getparent()[0]
     return extras
+
 
 
 def _plain_xml(xml: bytes) -> bool:
@@ -193,10 +231,13 @@ def _load_grid(ws: Any) -> _Grid:
     bordered: set[tuple[int, int]] = set()
     borders: dict[int, bool] = {}
     max_row = max_col = 0
-    for row in ws.iter_rows():
+    ws.reset_dimensions()  # a declared A1:XFD1048576 would pad every row to 16,384 cells
+    for row in ws.iter_rows(max_row=MAX_SHEET_ROWS):
         for cell in row:
             r, c = getattr(cell, "row", None), getattr(cell, "column", None)
             if r is None or c is None:  # padding of a sparse row
+                continue
+            if r > MAX_SHEET_ROWS or c > MAX_SHEET_COLUMNS:
                 continue
             text = value_text(cell.value)
             border = cell.has_style and _has_border(cell, borders)
@@ -223,6 +264,10 @@ def _load_grid(ws: Any) -> _Grid:
     filled: dict[int, int] = {}
     for r, _ in keep:
         filled[r] = filled.get(r, 0) + 1
+    # by row, so text rows and column ranges look at the cells there are, not at all 16,384 columns
+    row_cols: dict[int, set[int]] = {}
+    for r, c in keep.keys() | {p for p in visible_bordered if p[1] in col_set}:
+        row_cols.setdefault(r, set()).add(c)
     return _Grid(
         keep,
         spans,
@@ -233,6 +278,7 @@ def _load_grid(ws: Any) -> _Grid:
         filled,
         merged_rows={r for r, c in covered if c in col_set},
         bordered_rows={r for r, c in visible_bordered if c in col_set},
+        row_cols={r: sorted(cs) for r, cs in row_cols.items()},
     )
 
 
@@ -290,18 +336,20 @@ def _split_titles(grid: _Grid, block: list[int]) -> tuple[list[int], list[int], 
 def _text_rows(grid: _Grid, block: list[int]) -> list[Row]:
     out: list[Row] = []
     for r in block:
-        for c in grid.cols:
+        for c in grid.row_cols.get(r, ()):
             text = grid.values.get((r, c), "")
             out.extend(text_row(line, line=r) for line in text.split("\n") if line)
     return out
 
 
 def _table_rows(grid: _Grid, block: list[int], table: int) -> list[Row]:
-    used = [c for c in grid.cols if any((r, c) in grid.values or (r, c) in grid.bordered for r in block)]
+    used = sorted({c for r in block for c in grid.row_cols.get(r, ())})
     if not used:
         return []
     first, last = grid.cols.index(used[0]), grid.cols.index(used[-1])
     span_cols = grid.cols[first : last + 1]
+    if len(block) * len(span_cols) > MAX_TABLE_AREA:  # every empty position becomes a cell
+        raise too_big(f"a table of {len(block)} rows × {len(span_cols)} columns")
     cells_by_row: list[list[Cell]] = []
     for i, r in enumerate(block):
         cells: list[Cell] = []

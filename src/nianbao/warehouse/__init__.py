@@ -17,6 +17,7 @@ from nianbao.warehouse.lock import DEFAULT_TIMEOUT, write_connection
 
 if TYPE_CHECKING:
     from nianbao.config import Settings
+    from nianbao.uploads import FetchFailure
 
 __all__ = ["LoadOutcome", "NoticeRecord", "Submission", "Warehouse"]
 
@@ -49,10 +50,11 @@ class Warehouse:
         with read_snapshot(self.path, self.snapshot_path) as con:
             yield con
 
-    def load(self, items: list[Submission], load_id: str, runner: str = "") -> LoadOutcome:
+    def load(self, items: list[Submission], load_id: str, runner: str = "",
+             failures: list[FetchFailure] | None = None) -> LoadOutcome:
         """Load one chunk in one transaction (see :func:`nianbao.warehouse.load.load_chunk`)."""
         with self.write() as con:
-            return load_chunk(con, items, load_id, runner)
+            return load_chunk(con, items, load_id, runner, failures)
 
     def refresh_snapshot(self) -> None:
         """Replace the analysts' snapshot with the current state of the live file."""

@@ -38,6 +38,7 @@ from nianbao.model.cells import catalog
 
 if TYPE_CHECKING:
     from nianbao.model.report import CheckResult, Report
+    from nianbao.uploads import FetchFailure
 
 
 @dataclass(slots=True)
@@ -61,7 +62,8 @@ class Submission:
     key: str
     etag: str
     version_id: str | None
-    sha256: str
+    sha256: str | None
+    """``None`` for an upload answered without its bytes (over the size limit, downloads failing)."""
     size: int
     received_at: datetime
     checked_at: datetime
@@ -100,6 +102,18 @@ class LoadOutcome:
     deferred: list[str] = field(default_factory=list)
     """Keys skipped unchecked as unchanged whose agency-year changed meanwhile: found again next poll."""
     rows: int = 0
+    attempts: int = 0
+    """Failed downloads counted (see :func:`record_attempts`)."""
+
+
+def record_attempts(con: Any, failures: list[FetchFailure], now: datetime) -> None:
+    """Count one more failed download for each upload (inside the caller's transaction)."""
+    for f in failures:
+        con.execute(
+            """INSERT INTO attempts VALUES ($k, $e, $t, 1, $err, $now, $now)
+               ON CONFLICT (key, etag, received_at) DO UPDATE SET attempts = attempts.attempts + 1,
+                 last_error = excluded.last_error, last_at = excluded.last_at""",
+            {"k": f.key, "e": f.etag, "t": f.received_at, "err": f.error, "now": now})
 
 
 def first(con: Any, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
@@ -136,8 +150,13 @@ def _slots(s: Submission) -> list[tuple[Any, ...]]:
     return [("key", s.key)] + ([("ay", s.agency_id, s.year)] if s.key_error is None else [])
 
 
-def load_chunk(con: Any, items: list[Submission], load_id: str, runner: str = "") -> LoadOutcome:
-    """Load one chunk in one transaction on an open write connection; see the module docstring."""
+def load_chunk(con: Any, items: list[Submission], load_id: str, runner: str = "",
+               failures: list[FetchFailure] | None = None) -> LoadOutcome:
+    """Load one chunk in one transaction on an open write connection; see the module docstring.
+
+    ``failures`` are downloads that failed this run: each adds one to its upload's ``attempts``
+    row, in the same transaction.
+    """
     out = LoadOutcome(load_id)
     now = datetime.now(UTC)
     ordered = sorted(items, key=lambda s: (s.received_at, s.key))
@@ -157,7 +176,8 @@ def load_chunk(con: Any, items: list[Submission], load_id: str, runner: str = ""
             if s.identity in seen:
                 out.duplicates.append(s.submission_id)
                 continue
-            same = next((known[k][1] for k in _slots(s) if known.get(k, ("",))[0] == s.sha256), None)
+            same = None if s.sha256 is None else next(  # unread bytes never equal anything
+                (known[k][1] for k in _slots(s) if known.get(k, ("",))[0] == s.sha256), None)
             if same is not None:  # the same bytes as what is loaded for this key or agency-year
                 ledger.append((s.key, s.etag, s.received_at, s.sha256, same, load_id, now))
                 out.unchanged.append(same)
@@ -179,6 +199,8 @@ def load_chunk(con: Any, items: list[Submission], load_id: str, runner: str = ""
                 app.append_rows(rows)
                 app.flush()
                 out.rows += len(rows)
+        record_attempts(con, failures or [], now)
+        out.attempts = len(failures or [])
         con.execute(
             """INSERT INTO loads VALUES ($id, $now, $now, $runner, $n, $d, $rows, 1)
                ON CONFLICT (load_id) DO UPDATE SET finished_at = excluded.finished_at,
@@ -208,19 +230,30 @@ def pending_notices(con: Any, submission_ids: list[str] | None = None) -> list[d
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def mark_sent(con: Any, sent: list[tuple[str, datetime, datetime | None, str | None]]) -> None:
-    """Record delivery: ``(submission_id, sent_at, emailed_at, email_error)`` per notice, one transaction."""
-    if not sent:
+def mark_sent(con: Any, sent: list[tuple[str, datetime, datetime | None, str | None]],
+              failed: list[tuple[str, str]] | None = None) -> None:
+    """Record delivery in one transaction: ``(submission_id, sent_at, emailed_at, email_error)`` per
+    notice written, and ``(submission_id, error)`` per notice whose write failed (still pending)."""
+    if not sent and not failed:
         return
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            """UPDATE notices SET sent_at = u.sent_at, emailed_at = u.emailed_at, email_error = u.email_error
-               FROM (SELECT unnest($1::VARCHAR[]) AS sid, unnest($2::TIMESTAMPTZ[]) AS sent_at,
-                            unnest($3::TIMESTAMPTZ[]) AS emailed_at, unnest($4::VARCHAR[]) AS email_error) u
-               WHERE notices.submission_id = u.sid""",
-            [[s[0] for s in sent], [s[1] for s in sent], [s[2] for s in sent], [s[3] for s in sent]],
-        )
+        if sent:
+            con.execute(
+                """UPDATE notices SET sent_at = u.sent_at, emailed_at = u.emailed_at, email_error = u.email_error,
+                     delivery_attempts = delivery_attempts + 1, delivery_error = NULL
+                   FROM (SELECT unnest($1::VARCHAR[]) AS sid, unnest($2::TIMESTAMPTZ[]) AS sent_at,
+                                unnest($3::TIMESTAMPTZ[]) AS emailed_at, unnest($4::VARCHAR[]) AS email_error) u
+                   WHERE notices.submission_id = u.sid""",
+                [[s[0] for s in sent], [s[1] for s in sent], [s[2] for s in sent], [s[3] for s in sent]],
+            )
+        if failed:
+            con.execute(
+                """UPDATE notices SET delivery_attempts = delivery_attempts + 1, delivery_error = u.error
+                   FROM (SELECT unnest($1::VARCHAR[]) AS sid, unnest($2::VARCHAR[]) AS error) u
+                   WHERE notices.submission_id = u.sid""",
+                [[f[0] for f in failed], [f[1] for f in failed]],
+            )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

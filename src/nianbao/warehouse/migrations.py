@@ -155,9 +155,36 @@ FROM submissions WHERE agency_id IS NOT NULL AND key_error IS NULL
 GROUP BY ALL ORDER BY agency_id, year;
 """
 
+FAULTS = """
+-- an upload answered without its bytes (over the size limit, downloads kept failing) has no hash
+ALTER TABLE ledger ALTER COLUMN sha256 DROP NOT NULL;
+ALTER TABLE uploads ALTER COLUMN sha256 DROP NOT NULL;
+-- failed downloads per upload version, so a run knows when to stop retrying and answer it
+CREATE TABLE attempts (
+    key VARCHAR NOT NULL,
+    etag VARCHAR NOT NULL,
+    received_at TIMESTAMPTZ NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error VARCHAR,
+    first_at TIMESTAMPTZ NOT NULL,
+    last_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (key, etag, received_at)
+);
+-- notices whose write to the outbox failed stay pending; operators see how often and why
+ALTER TABLE notices ADD COLUMN delivery_attempts INTEGER DEFAULT 0;
+ALTER TABLE notices ADD COLUMN delivery_error VARCHAR;
+CREATE VIEW v_pending_work AS
+SELECT 'upload' AS kind, a.key AS item, a.attempts, a.last_error, a.last_at
+FROM attempts a LEFT JOIN ledger l USING (key, etag, received_at) WHERE l.key IS NULL
+UNION ALL
+SELECT 'notice', n.json_key, n.delivery_attempts, n.delivery_error, n.created_at
+FROM notices n WHERE n.sent_at IS NULL;
+"""
+
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("0001_core_tables", CORE),
     ("0002_analyst_views", ANALYST_VIEWS),
+    ("0003_faults", FAULTS),
 )
 
 

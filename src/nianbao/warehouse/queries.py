@@ -148,6 +148,19 @@ class Lookups:
             self.shas[(agency_id, year, key)] = known_sha256(self.con, agency_id, year, key) if self.con else set()
         return sha256 in self.shas[(agency_id, year, key)] or sha256 == self.chunk.get((agency_id, year))
 
+    def attempts(self, identity: Identity) -> int:
+        """Failed downloads of this upload version recorded by earlier runs."""
+        if self.con is None:
+            return 0
+        try:
+            row = self.con.execute("SELECT attempts FROM attempts WHERE key = ? AND etag = ? AND received_at = ?",
+                                   list(identity)).fetchall()
+        except Exception as exc:  # a snapshot taken before migration 0003 has no such table
+            if type(exc).__name__ != "CatalogException":
+                raise
+            return 0
+        return int(row[0][0]) if row else 0
+
     def remember(self, s: Submission) -> None:
         """Make a just-checked upload visible to later uploads of the same chunk."""
         if s.agency_id is not None and s.year is not None and s.key_error is None and s.result is not None:

@@ -31,6 +31,7 @@ from typing import Any
 from nianbao.errors import ParseFailed
 from nianbao.parsing.document import Document
 from nianbao.parsing.encoding import is_cjk, normalize_space
+from nianbao.parsing.limits import MAX_PDF_PAGES, MSG_TOO_MANY_PAGES
 from nianbao.parsing.pdf.margins import drop_margins
 from nianbao.parsing.pdf.pages import read_pages
 from nianbao.parsing.pdf.refusals import (
@@ -51,6 +52,8 @@ def read(data: bytes) -> Document:
     """Read a PDF file into the intermediate form."""
     pdf = open_pdf(data)
     try:
+        if len(pdf) > MAX_PDF_PAGES:
+            raise ParseFailed(MSG_TOO_MANY_PAGES, f"{len(pdf)} pages")
         pages, visible, unmapped = read_pages(pdf, data)
         title = _title_hint(pdf)
     except bad_file_errors() as exc:  # PDFium refusing a damaged page, pdfminer syntax errors…

@@ -47,6 +47,9 @@ class MinerFallback:
         if self.pdf is None:
             import pdfplumber
 
+            from nianbao.parsing.pdf.miner_limits import install
+
+            install()  # pdfminer expands font ranges without bound
             self.pdf = pdfplumber.open(io.BytesIO(self.data))
         out: list[Char] = []
         unmapped = 0

@@ -9,15 +9,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from nianbao.parsing.limits import Budget
+
 OBJ_TEXT, OBJ_PATH, OBJ_FORM = 1, 2, 5
 """PDFium's ``FPDF_PAGEOBJ_*`` types used here."""
 
 
-def page_objects(page_raw: Any) -> Iterator[tuple[Any, tuple[float, ...], int]]:
-    """Every page object (forms entered) with its transform to page space and its type."""
+def page_objects(page_raw: Any, budget: Budget | None = None) -> Iterator[tuple[Any, tuple[float, ...], int]]:
+    """Every page object (forms entered) with its transform to page space and its type.
+
+    Each page's and form's object count is spent from ``budget`` before its objects are looked at:
+    forms nested in forms multiply, so the count, not the file size, bounds the walk.
+    """
     import pypdfium2.raw as R
 
     def walk(count: int, get: Any, parent: tuple[float, ...], depth: int) -> Iterator[tuple[Any, tuple[float, ...], int]]:
+        if budget is not None:
+            budget.spend(max(count, 0))
         m = R.FS_MATRIX()
         for i in range(count):
             obj = get(i)

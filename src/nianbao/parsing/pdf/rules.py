@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
+from nianbao.parsing.limits import Budget
 from nianbao.parsing.pdf.objects import OBJ_PATH
 
 SNAP = 3.0
@@ -20,8 +21,11 @@ _MAX_SEGMENTS = 400
 """Paths with more segments than this are not read for ruling lines."""
 
 
-def ruling_edges(objects: list[tuple[Any, tuple[float, ...], int]], top: float) -> list[dict[str, Any]]:
-    """Horizontal and vertical segments of visible paths, as pdfplumber edge dicts."""
+def ruling_edges(
+    objects: list[tuple[Any, tuple[float, ...], int]], top: float, budget: Budget | None = None
+) -> list[dict[str, Any]]:
+    """Horizontal and vertical segments of visible paths, as pdfplumber edge dicts (the segments read
+    are spent from ``budget``)."""
     import pypdfium2.raw as R
 
     out: list[dict[str, Any]] = []
@@ -33,6 +37,8 @@ def ruling_edges(objects: list[tuple[Any, tuple[float, ...], int]], top: float) 
         n = R.FPDFPath_CountSegments(raw)
         if n <= 0 or n > _MAX_SEGMENTS:
             continue
+        if budget is not None:
+            budget.spend(n)
         start = prev = None
         for i in range(n):
             seg = R.FPDFPath_GetPathSegment(raw, i)

@@ -15,26 +15,42 @@ import bisect
 from typing import Any
 
 from nianbao.parsing.encoding import join_pieces
+from nianbao.parsing.limits import MAX_PAGE_INTERSECTIONS, Budget
 from nianbao.parsing.pdf.lines import text_lines
 from nianbao.parsing.pdf.model import Char, Table, TCell
 from nianbao.parsing.pdf.rules import SNAP, closing_edges
 
 
-def ruled_tables(edges: list[dict[str, Any]], chars: list[Char], page: int) -> list[Table]:
+def ruled_tables(edges: list[dict[str, Any]], chars: list[Char], page: int, budget: Budget | None = None) -> list[Table]:
     """The ruled tables of one page, top to bottom, each holding the characters inside its cells."""
-    tables = [build_table(t, chars, page) for t in cell_boxes(edges)]
+    tables = [build_table(t, chars, page) for t in cell_boxes(edges, budget)]
     return sorted((t for t in tables if t is not None), key=lambda t: t.top)
 
 
-def cell_boxes(edges: list[dict[str, Any]]) -> list[list[tuple[float, float, float, float]]]:
-    """pdfplumber's lines strategy: merged edges → intersections → cells → tables (cell bboxes)."""
+def cell_boxes(
+    edges: list[dict[str, Any]], budget: Budget | None = None
+) -> list[list[tuple[float, float, float, float]]]:
+    """pdfplumber's lines strategy: merged edges → intersections → cells → tables (cell bboxes).
+
+    The finder pairs every horizontal with every vertical edge, then every crossing with every
+    other: both are spent from ``budget`` first, and a page with more than
+    :data:`~nianbao.parsing.limits.MAX_PAGE_INTERSECTIONS` crossings has no tables.
+    """
     from pdfplumber import table as pt
     from pdfplumber import utils as pu
 
     edges = pu.filter_edges(edges, min_length=1)
     edges = pt.merge_edges(edges + closing_edges(edges), SNAP, SNAP, SNAP, SNAP)
     edges = pu.filter_edges(edges, min_length=3)
-    cells = pt.intersections_to_cells(pt.edges_to_intersections(edges, SNAP, SNAP))
+    horizontal = sum(1 for e in edges if e["orientation"] == "h")
+    if budget is not None:
+        budget.spend(horizontal * (len(edges) - horizontal))
+    points = pt.edges_to_intersections(edges, SNAP, SNAP)
+    if len(points) > MAX_PAGE_INTERSECTIONS:
+        return []
+    if budget is not None:
+        budget.spend(len(points) ** 2)
+    cells = pt.intersections_to_cells(points)
     return [[tuple(c) for c in t] for t in pt.cells_to_tables(cells)]  # type: ignore[misc]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from nianbao.parsing.limits import Budget
 from nianbao.parsing.pdf.lines import line_groups
 from nianbao.parsing.pdf.model import Char, Table
 from nianbao.parsing.pdf.tables import build_table, cell_boxes
@@ -17,7 +18,7 @@ from nianbao.parsing.pdf.tables import build_table, cell_boxes
 _NUMBER = re.compile(r"^[+\-]?\d[\d,，.]*%?$")
 
 
-def text_strategy_tables(chars: list[Char], page: int) -> list[Table]:
+def text_strategy_tables(chars: list[Char], page: int, budget: Budget | None = None) -> list[Table]:
     """pdfplumber's "text" strategy on runs of tabular lines (used only when no page has ruled tables).
 
     A tabular line has three or more words, two of them numbers; a run of three or more such lines,
@@ -36,14 +37,16 @@ def text_strategy_tables(chars: list[Char], page: int) -> list[Table]:
         if j - i >= 3:
             start = i - 1 if i > 0 and len(words[i - 1]) >= 3 else i
             run_chars = [c for g in groups[start:j] for c in g]
-            table = _text_table([w for ws in words[start:j] for w in ws], run_chars, page, j - start)
+            table = _text_table([w for ws in words[start:j] for w in ws], run_chars, page, j - start, budget)
             if table is not None:
                 tables.append(table)
         i = max(j, i + 1)
     return tables
 
 
-def _text_table(words: list[dict[str, Any]], chars: list[Char], page: int, lines: int) -> Table | None:
+def _text_table(
+    words: list[dict[str, Any]], chars: list[Char], page: int, lines: int, budget: Budget | None
+) -> Table | None:
     from pdfplumber import table as pt
 
     edges = pt.words_to_edges_h(words, word_threshold=1) + pt.words_to_edges_v(words, word_threshold=max(3, lines // 2))
@@ -52,7 +55,7 @@ def _text_table(words: list[dict[str, Any]], chars: list[Char], page: int, lines
         e.setdefault("height", e["bottom"] - e["top"])
         e.setdefault("width", e["x1"] - e["x0"])
         e["object_type"] = "line"
-    built = [build_table(t, chars, page) for t in cell_boxes(edges)]
+    built = [build_table(t, chars, page) for t in cell_boxes(edges, budget)]
     best = max((t for t in built if t is not None), key=lambda t: len(t.cells), default=None)
     return _drop_empty_rows(best) if best is not None else None
 
