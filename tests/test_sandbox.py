@@ -94,3 +94,16 @@ def test_closing_stops_every_worker() -> None:
             time.sleep(0.1)
     with pytest.raises(RuntimeError):
         sb.parse(SEED, "b.txt")
+
+
+def test_workers_start_without_any_credential(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "nb-worker-secret-91c2"
+    for name in ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "NIANBAO_S3__SECRET_ACCESS_KEY",
+                 "NIANBAO_SMTP__PASSWORD", "PREFECT_API_KEY", "SOME_SERVICE_TOKEN"):
+        monkeypatch.setenv(name, secret)
+    with Sandbox(1) as sb:
+        assert isinstance(sb.parse(SEED, "first.txt"), Report)
+        pid = sb._all[0].pid
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    assert secret.encode() not in environ
+    assert b"PYTHONPATH=" in environ

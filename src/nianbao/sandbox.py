@@ -130,8 +130,7 @@ class _Worker:
     def _start(self) -> Connection:
         ours, theirs = socket.socketpair()
         with theirs:
-            # the child imports exactly what this process can (a source checkout, flows/ scripts)
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+            env = worker_environment()
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "nianbao.sandbox", str(theirs.fileno()), str(self._limits.memory_mb),
                  self._target],
@@ -192,6 +191,22 @@ class _Worker:
                 self._proc.kill()
             self._proc.wait(timeout=5)
         self._proc = self._conn = None
+
+
+_SECRET_WORDS = ("SECRET", "PASSWORD", "TOKEN", "CREDENTIAL", "KEY")
+
+
+def worker_environment() -> dict[str, str]:
+    """The environment a worker starts with: this process's, minus every credential.
+
+    A worker runs native code on strangers' files; if one ever turned a reader bug into code
+    execution, it should find no S3, SMTP or Prefect credentials to steal. The import path is
+    passed on so the child imports exactly what this process can (a source checkout, flows/).
+    """
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "NIANBAO_", "PREFECT_API")) and not any(w in k.upper() for w in _SECRET_WORDS)}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
 
 
 def serve(conn: Connection, memory_mb: int, target: str = PARSE) -> None:
