@@ -104,3 +104,13 @@ def test_a_file_over_the_size_limit_is_answered_unread_and_the_others_go_on(tmp_
         ("a-good.txt", "accepted"), ("b-big.pdf", "failed"), ("c-good.txt", "accepted")]
     assert "文件过大（1.53 MB，上限 1.5 MB）" in results[1]["findings"][0]["message"]
     assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+def test_a_60_mb_file_is_refused_unread_at_the_default_limit(tmp_path: Path) -> None:
+    big = tmp_path / "scan.pdf"
+    with big.open("wb") as fh:
+        fh.truncate(60 * 2**20)  # sparse: 60 MB that cost no disk
+    t0 = time.monotonic()
+    p = run("check", "--json", str(big))
+    assert time.monotonic() - t0 < 30 and p.returncode == 2
+    assert "文件过大（60 MB，上限 50 MB）" in json.loads(p.stdout)["findings"][0]["message"]

@@ -166,3 +166,14 @@ def test_a_file_that_hangs_its_reader_is_answered_and_the_batch_goes_on(
     assert "超时（超过 2 秒" in messages["inbox/hang/2023/r.txt"]
     assert "解析程序异常退出" in messages["inbox/crash/2023/r.txt"]
     assert len([r for r in store.list("outbox/") if r.key.endswith(".json")]) == 5
+
+
+def test_a_60_mb_upload_is_refused_at_the_default_limit_without_a_download(settings: Settings, store: S3Store,
+                                                                          proxy: FaultProxy) -> None:
+    big = "inbox/big/2023/scan.pdf"
+    store.put(big, b"%PDF-1.7\n" + bytes(60 * 2**20))
+    summary = pipeline.run_ingest(via(proxy, settings))
+    assert summary["new"] == 1
+    assert proxy.stats().by_key.get(big, {}).get("requests", 0) == 0
+    [(status, message)] = rows(settings, "SELECT u.status, f.message FROM uploads u JOIN findings f USING (submission_id)")
+    assert status == "failed" and "文件过大（60 MB，上限 50 MB）" in message

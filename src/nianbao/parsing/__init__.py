@@ -13,7 +13,6 @@ from nianbao.model.report import Report
 
 __all__ = ["ParseFailed", "parse", "read_document"]
 
-MAX_BYTES = 50 * 1024 * 1024
 _READERS = {
     "text": "nianbao.parsing.text",
     "html": "nianbao.parsing.html",
@@ -24,11 +23,13 @@ _READERS = {
 
 
 def read_document(data: bytes, name: str):  # type: ignore[no-untyped-def]
-    """The file's Document (its text and tables in reading order)."""
-    from nianbao.parsing.detect import sniff
+    """The file's Document (its text and tables in reading order).
 
-    if len(data) > MAX_BYTES:
-        raise ParseFailed(f"文件过大（超过 {MAX_BYTES // (1024 * 1024)} MB），请压缩图片或拆分后重新上传")
+    The size of the file is the caller's limit (``check_file``, ``limits.max_upload_mb``), checked
+    before the bytes are read; what a file may cost to read is bounded here, by
+    :mod:`nianbao.parsing.limits`, whatever its size.
+    """
+    from nianbao.parsing.detect import sniff
     from nianbao.parsing.limits import check_document
 
     fmt = sniff(data, name)
