@@ -104,7 +104,12 @@ def check_bytes(
     data: bytes, source: str, context: CheckContext | None = None
 ) -> tuple[Report | None, CheckResult]:
     """Parse and check one file's bytes. ``source`` names the file (its path or object key)."""
-    outcome = parse_outcome(data, source)
+    return check_outcome(parse_outcome(data, source), source, context)
+
+
+def check_outcome(outcome: Report | ParseFailed, source: str,
+                  context: CheckContext | None = None) -> tuple[Report | None, CheckResult]:
+    """The rules over a parsed report, or the ``failed`` result for a file that could not be read."""
     if isinstance(outcome, ParseFailed):
         return None, failed_result(source, outcome.reason)
     return outcome, check_report(outcome, context)

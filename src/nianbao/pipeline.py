@@ -126,12 +126,15 @@ def answer_uploads(run: Run, refs: list[ObjectRef], lookups: Lookups,
     bytes are held here, plus the prefetch window.
     """
     settings, registry = run.settings, run.registry
+    fetch: list[ObjectRef] = []
     for ref in refs:
         if uploads.oversized(ref, settings):
             yield uploads.refuse_oversized(ref, settings, registry)
+        else:
+            fetch.append(ref)
     inflight: deque[tuple[uploads.Pending | Submission, Future[Report | ParseFailed] | None]] = deque()
     with ThreadPoolExecutor(max_workers=run.parallel, thread_name_prefix="nianbao-parse") as pool:
-        for ref, got in prefetch(run.store, [r for r in refs if not uploads.oversized(r, settings)]):
+        for ref, got in prefetch(run.store, fetch):
             if got is None:
                 continue  # deleted since listing; the next poll sees what is there now
             if isinstance(got, NianbaoError):

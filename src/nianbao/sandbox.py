@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from nianbao.check import CheckContext
     from nianbao.model.report import CheckResult, Report
 
-MB = 1024 * 1024
 START_TIMEOUT = 60.0
 PARSE = "nianbao.check:parse_outcome"
 """What a worker runs on each file (``module:function``); tests substitute readers that misbehave."""
@@ -86,12 +85,9 @@ class Sandbox:
 
     def check(self, data: bytes, source: str, context: CheckContext | None = None) -> tuple[Report | None, CheckResult]:
         """Like :func:`nianbao.check.check_bytes`, with the parsing done in a worker."""
-        from nianbao.check import check_report, failed_result
+        from nianbao.check import check_outcome
 
-        outcome = self.parse(data, source)
-        if isinstance(outcome, ParseFailed):
-            return None, failed_result(source, outcome.reason)
-        return outcome, check_report(outcome, context)
+        return check_outcome(self.parse(data, source), source, context)
 
     def close(self) -> None:
         """Stop every worker (idempotent)."""
@@ -223,7 +219,7 @@ def serve(conn: Connection, memory_mb: int, target: str = PARSE) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if memory_mb > 0:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        cap = memory_mb * MB
+        cap = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
     preload_readers()
     conn.send("ready")

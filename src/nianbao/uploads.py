@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from nianbao.check import CheckContext, check_report, failed_result, too_large
+from nianbao.check import MB, CheckContext, check_outcome, failed_result, too_large
 from nianbao.errors import ParseFailed
 from nianbao.intake.keys import InvalidKey, metadata_conflict, notice_keys, parse_key
 from nianbao.intake.keys import submission_id as make_submission_id
@@ -35,10 +35,9 @@ if TYPE_CHECKING:
     from nianbao.config import Settings
     from nianbao.intake.registry import Agency, Registry
     from nianbao.intake.store import ObjectRef, StoredObject
-    from nianbao.model.report import CheckResult, Report
+    from nianbao.model.report import Report
     from nianbao.warehouse.queries import Lookups
 
-MB = 1024 * 1024
 MSG_GAVE_UP = ("系统连续 {n} 次读取该文件均失败（{error}），未能审核；请确认文件可以正常下载后重新上传，"
                "如仍失败请联系年报主管部门")
 
@@ -157,13 +156,7 @@ def finish(p: Pending, parsed: Report | ParseFailed, settings: Settings,
     if lookups is not None and lookups.unchanged(sub.agency_id, sub.year, sub.key, sub.sha256):
         sub.seconds = time.perf_counter() - p.started  # an earlier upload of this chunk had these bytes
         return sub
-    result: CheckResult
-    if isinstance(parsed, ParseFailed):
-        result = failed_result(sub.key, parsed.reason)
-    else:
-        result = check_report(parsed, p.context)
-        sub.report = parsed
-    sub.result = result
+    sub.report, sub.result = check_outcome(parsed, sub.key, p.context)
     sub.notice = render(sub, settings, p.agency)
     sub.seconds = time.perf_counter() - p.started
     return sub

@@ -150,14 +150,14 @@ class Lookups:
 
     def attempts(self, identity: Identity) -> int:
         """Failed downloads of this upload version recorded by earlier runs."""
+        import duckdb
+
         if self.con is None:
             return 0
         try:
             row = self.con.execute("SELECT attempts FROM attempts WHERE key = ? AND etag = ? AND received_at = ?",
                                    list(identity)).fetchall()
-        except Exception as exc:  # a snapshot taken before migration 0003 has no such table
-            if type(exc).__name__ != "CatalogException":
-                raise
+        except duckdb.CatalogException:  # a snapshot taken before migration 0003 has no such table
             return 0
         return int(row[0][0]) if row else 0
 
