@@ -7,6 +7,7 @@ same inbox while uploads arrive.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -36,10 +37,21 @@ def nianbao(settings: Settings, *args: str) -> subprocess.Popen[str]:
 
 
 def children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (the parsing workers of an ingest)."""
+    """Direct children of ``pid`` (the parsing workers of an ingest).
+
+    Read from every process's ``stat`` rather than ``/proc/<pid>/task/*/children``: the ingest's
+    threads come and go, and a thread can vanish between listing and reading its file.
+    """
     out: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        out += [int(c) for c in (task / "children").read_text().split()]
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited while we looked
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out.append(int(entry.name))
     return out
 
 
@@ -69,17 +81,21 @@ def test_kill_9_in_the_middle_of_a_batch_then_a_rerun_loads_every_upload_once(se
     for i in range(n):
         store.put(f"inbox/k{i:02d}/2023/r.txt", DATA + f"\n{i}\n".encode())
     ingest = nianbao(settings, "ingest", "--no-prefect")
-    deadline = time.monotonic() + 120
-    loaded = 0
-    while time.monotonic() < deadline and ingest.poll() is None:
-        loaded = rows(settings, "SELECT count(*) FROM submissions")[0][0]
-        if loaded >= 8:  # at least two chunks (of 4) committed, many still to go
-            break
-        time.sleep(0.05)
-    assert ingest.poll() is None and 0 < loaded < n, f"ingest was not caught mid-batch ({loaded} loaded)"
-    workers = children(ingest.pid)
-    os.killpg(ingest.pid, signal.SIGKILL)
-    ingest.wait(timeout=10)
+    try:
+        deadline = time.monotonic() + 120
+        loaded = 0
+        while time.monotonic() < deadline and ingest.poll() is None:
+            loaded = rows(settings, "SELECT count(*) FROM submissions")[0][0]
+            if loaded >= 8:  # at least two chunks (of 4) committed, many still to go
+                break
+            time.sleep(0.05)
+        assert ingest.poll() is None and 0 < loaded < n, f"ingest was not caught mid-batch ({loaded} loaded)"
+        workers = children(ingest.pid)
+        assert workers, "the ingest had no parsing workers to check"
+    finally:  # whatever happened above, nothing of this ingest may outlive the test
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(ingest.pid, signal.SIGKILL)
+        ingest.wait(timeout=10)
     assert ingest.returncode == -signal.SIGKILL
     time.sleep(0.5)
     assert not [w for w in workers if alive(w)], "parsing workers outlived their killed parent"
