@@ -1,6 +1,6 @@
 """Soak: thousands of uploads through real processes while S3 misbehaves and an ingest is killed.
 
-    python benchmarks/soak.py [--uploads 2000] [--seed 7] [--chunk-size 50] [--keep DIR]
+    python benchmarks/soak.py [--uploads 2000] [--seed 7] [--chunk-size 50] [--prefect] [--keep DIR]
 
 What it does (a moto S3 server as a child process; the fault proxy between the pipeline and it):
 
@@ -9,7 +9,9 @@ What it does (a moto S3 server as a child process; the fault proxy between the p
    each, plus broken and hostile files (empty, random bytes, truncated DOCX, an old ``.doc``, a
    1 GB zip bomb, HTML nested 200,000 deep, UTF-16 text), files over the size limit, keys outside
    the layout, and a few "poison" keys whose every GET fails.
-2. Runs ``nianbao ingest`` as a child process through the proxy, which injects 5xx and throttling
+2. Runs ``nianbao ingest`` as a child process through the proxy (``--no-prefect``, the plain
+   pipeline, unless ``--prefect``: then the Prefect flow on its ephemeral server, which the kill
+   takes down with it), which injects 5xx and throttling
    answers, connection resets (some after the bucket applied a PUT), bodies cut off mid-way and
    slow answers, and kills that ingest with SIGKILL part-way through; then reruns ingest until a
    run has nothing left to do.
@@ -195,7 +197,8 @@ class Soak:
     def ingest(self, kill_after: int | None = None) -> dict[str, Any]:
         """One ``nianbao ingest`` child; SIGKILLed once ``kill_after`` submissions are loaded."""
         t0 = time.perf_counter()
-        p = subprocess.Popen([sys.executable, "-m", "nianbao", "ingest", "--no-prefect"], cwd=ROOT, env=self.env(),
+        cmd = [sys.executable, "-m", "nianbao", "ingest"] + ([] if self.args.prefect else ["--no-prefect"])
+        p = subprocess.Popen(cmd, cwd=ROOT, env=self.env(),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         killed_at = None
         if kill_after is not None:
@@ -302,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--uploads", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--chunk-size", type=int, default=50)
+    ap.add_argument("--prefect", action="store_true", help="ingest through the Prefect flow, not --no-prefect")
     ap.add_argument("--keep", type=Path, default=None, help="work directory to keep (default: a temporary one)")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
@@ -311,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     with local_s3.start("process") as s3, FaultProxy(s3.endpoint_url, seed=args.seed) as proxy:
         soak = Soak(args, workdir, s3.endpoint_url, proxy)
-        print(f"soak: {len(wave1)} + {len(wave2)} uploads, {len(poison)} poison keys, work dir {workdir}")
+        print(f"soak: {len(wave1)} + {len(wave2)} uploads, {len(poison)} poison keys, "
+              f"{'Prefect flow' if args.prefect else 'plain pipeline'}, work dir {workdir}")
         print(f"wave 1 uploaded in {soak.upload(wave1):.1f} s; faults on: "
               + ", ".join(str(r) for r in fault_rules(poison)))
         for rule in fault_rules(poison):
