@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from nianbao.intake.relay import Relay, UploadEvent, configure_rgw_notifications
+from nianbao.intake.events import UploadEvent
+from nianbao.intake.relay import Relay, configure_rgw_notifications
 
 ENDPOINT = os.environ.get("NIANBAO_TEST_S3_ENDPOINT", "")
 pytestmark = [

@@ -1,9 +1,10 @@
-"""A fast path from bucket notifications to Prefect: S3 event records in, Prefect events out.
+"""A fast path from bucket notifications to Prefect: an HTTP receiver that posts Prefect events.
 
 The poller (a ledger of processed ``(key, ETag)``) is what guarantees every upload is handled;
 this relay only makes the common case quick. A backend that pushes notifications (Ceph RGW by
 HTTP push; AWS S3 via SQS or EventBridge, whose message bodies a consumer hands to
-:func:`parse_records`) sends S3-format records here; each ``ObjectCreated`` record under
+:func:`~nianbao.intake.events.parse_records`, which stays importable from here as the infra docs
+name it) sends S3-format records here; each ``ObjectCreated`` record under
 ``inbox/`` becomes a Prefect event ``nianbao.upload.received`` posted to ``{PREFECT_API_URL}/events``,
 which a ``DeploymentEventTrigger`` turns into a flow run. Prefect OSS has no webhooks, and its
 events API accepts only its own schema, hence this adapter (feasibility.md §4, §6c). It carries
@@ -12,9 +13,11 @@ no state: a lost notification only delays an upload until the next reconciling p
 Delivery is at least once: a record may arrive twice (RGW retries persistent topics, SQS
 redelivers), so whatever the event triggers must be idempotent, as the ledger makes it.
 
-Stdlib only (``http.server`` in a thread, ``urllib``): it runs next to RGW in CI and must not
-pull in a web framework. The batch interface at the end (``serve_relay``, ``emit_prefect_event``)
-is what ``flows/watch.py relay`` uses.
+Reading the records is :mod:`nianbao.intake.events`; this module holds what talks to the network:
+the HTTP receiver, the posts to Prefect and the RGW notification setup. Stdlib only
+(``http.server`` in a thread, ``urllib``): it runs next to RGW in CI and must not pull in a web
+framework. The batch interface at the end (``serve_relay``, ``emit_prefect_event``) is what
+``flows/watch.py relay`` uses.
 """
 
 from __future__ import annotations
@@ -26,127 +29,19 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote_plus
 
 from nianbao.errors import TerminalError, TransientError
+from nianbao.intake.events import DEFAULT_PREFIX, UploadEvent, parse_records
 
 log = logging.getLogger(__name__)
 
 EVENT_NAME = "nianbao.upload.received"
 """The per-object Prefect event: resource ``s3.object.<bucket>/<key>``, payload bucket/key/etag/size."""
-DEFAULT_PREFIX = "inbox/"
 MAX_BODY = 1024 * 1024
 """A notification is a few KB; anything larger is not one."""
-
-
-@dataclass(frozen=True, slots=True)
-class UploadEvent:
-    """One object created under the inbox, as a notification reported it."""
-
-    bucket: str
-    key: str
-    etag: str | None
-    size: int | None
-    event_name: str = "ObjectCreated:Put"
-    event_time: str | None = None
-
-    @property
-    def resource_id(self) -> str:
-        """The Prefect resource id: ``s3.object.<bucket>/<key>``."""
-        return f"s3.object.{self.bucket}/{self.key}"
-
-    def payload(self) -> dict[str, Any]:
-        """The event payload a trigger templates flow parameters from."""
-        return {"bucket": self.bucket, "key": self.key, "etag": self.etag, "size": self.size}
-
-
-# --- parsing ----------------------------------------------------------------------------------
-
-
-def parse_records(body: bytes | str | dict[str, Any], prefix: str = DEFAULT_PREFIX) -> list[UploadEvent]:
-    """The uploads under ``prefix`` that one notification body reports.
-
-    Accepts the S3 ``{"Records": [...]}`` format (RGW HTTP push, S3→SQS message bodies), an SNS
-    envelope around it (``{"Type": "Notification", "Message": "..."}``) and an EventBridge
-    ``Object Created`` event. Keys are URL-encoded in AWS records (``+`` for space) and are
-    decoded; RGW's (``eventSource`` ``ceph:s3``) are not encoded and are taken as they are.
-    ``s3:TestEvent`` and non-create events yield nothing. Raises ``ValueError`` for a body that
-    is not JSON or not a notification at all.
-    """
-    doc = json.loads(body) if isinstance(body, bytes | str) else body
-    if not isinstance(doc, dict):
-        raise ValueError("notification body is not a JSON object")
-    if doc.get("Type") == "Notification" and isinstance(doc.get("Message"), str):
-        return parse_records(doc["Message"], prefix)
-    if doc.get("Event") == "s3:TestEvent" or doc.get("Type") == "SubscriptionConfirmation":
-        return []
-    if doc.get("source") == "aws.s3" and isinstance(doc.get("detail"), dict):
-        return _eventbridge(doc, prefix)
-    records = doc.get("Records")
-    if not isinstance(records, list):
-        raise ValueError("notification body has no Records list")
-    out = []
-    for rec in records:
-        ev = _record(rec)
-        if ev is not None and ev.key.startswith(prefix):
-            out.append(ev)
-    return out
-
-
-def _record(rec: Any) -> UploadEvent | None:
-    if not isinstance(rec, dict):
-        return None
-    name = str(rec.get("eventName", "")).removeprefix("s3:")  # MinIO and older RGW prefix "s3:"
-    if not name.startswith("ObjectCreated"):
-        return None
-    s3 = rec.get("s3") or {}
-    bucket = (s3.get("bucket") or {}).get("name")
-    obj = s3.get("object") or {}
-    key = obj.get("key")
-    if not bucket or not key:
-        return None
-    # AWS S3 (and moto, MinIO) URL-encode the key ("red flower.jpg" -> "red+flower.jpg"); Ceph RGW
-    # sends it as stored (measured on 16.2: "年报 a+b%20c.txt" arrives verbatim), so decoding
-    # it would turn a literal "+" into a space.
-    raw_key = str(rec.get("eventSource", "")).startswith("ceph:")
-    return UploadEvent(
-        bucket=str(bucket),
-        key=str(key) if raw_key else unquote_plus(str(key)),
-        etag=_etag(obj.get("eTag") or obj.get("etag")),
-        size=_int(obj.get("size")),
-        event_name=name,
-        event_time=rec.get("eventTime"),
-    )
-
-
-def _eventbridge(doc: dict[str, Any], prefix: str) -> list[UploadEvent]:
-    if doc.get("detail-type") != "Object Created":
-        return []
-    detail = doc["detail"]
-    bucket = (detail.get("bucket") or {}).get("name")
-    obj = detail.get("object") or {}
-    key = obj.get("key")
-    if not bucket or not key:
-        return []
-    # EventBridge keys are URL-encoded like S3 records.
-    ev = UploadEvent(str(bucket), unquote_plus(str(key)), _etag(obj.get("etag")), _int(obj.get("size")),
-                     "ObjectCreated:" + str(detail.get("reason", "PutObject")), doc.get("time"))
-    return [ev] if ev.key.startswith(prefix) else []
-
-
-def _etag(v: Any) -> str | None:
-    return str(v).strip('"') if v else None
-
-
-def _int(v: Any) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
 
 
 # --- Prefect ----------------------------------------------------------------------------------
@@ -403,22 +298,13 @@ def _rgw_delete_notifications(s3_client: Any, bucket: str) -> None:
 # ``flows/watch.py relay`` and the ``ingest/on-upload`` trigger were written against a first
 # version of this module: one event ``nianbao.upload.created`` per notification carrying all its
 # keys, emitted through the Prefect SDK. It is kept working unchanged until the trigger moves to
-# the per-object ``nianbao.upload.received`` above (or the other way round); parsing is shared, so
-# RGW keys with "+" or "%" are no longer mangled.
+# the per-object ``nianbao.upload.received`` above (or the other way round); parsing is shared
+# (:mod:`nianbao.intake.events`, with ``keys_from_notification`` for the batch form), so RGW keys
+# with "+" or "%" are no longer mangled.
 
 BATCH_EVENT = "nianbao.upload.created"
 """The event name the ``ingest/on-upload`` deployment's trigger expects (batch form)."""
 EVENT = BATCH_EVENT  # the first version's name for it
-
-
-def keys_from_notification(body: bytes | str | dict[str, Any], inbox: str = DEFAULT_PREFIX) -> tuple[str, list[str]]:
-    """``(bucket, keys)`` of the object-created records under ``inbox`` in one notification."""
-    bucket, keys = "", []
-    for ev in parse_records(body, inbox):
-        bucket = ev.bucket
-        if ev.key not in keys:
-            keys.append(ev.key)
-    return bucket, keys
 
 
 def batch_event(bucket: str, keys: list[str]) -> dict[str, Any]:

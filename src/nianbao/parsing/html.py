@@ -12,15 +12,10 @@ Rules:
   else is kept in document order. If one element clearly holds the report — at least half of the
   page's text and at least 80 % of its table cells — only that element is read (the deepest such
   element); otherwise the whole ``<body>``.
-* Data tables are tables that contain no other table, are at least two grid columns wide, and
-  have no cell longer than :data:`MAX_CELL_CHARS` characters. Any other table is layout: its
-  cells are read as running text and the tables nested in it are read on their own.
-* Grid columns follow the HTML table model: a cell's ``col`` skips the positions that row spans
-  from rows above occupy.
-* Cell text: every text node inside the cell, joined without separators (so ``<span>3</span>
-  <span>6</span>`` written without whitespace reads ``36``); ``<br>`` and block elements inside a
-  cell are joined by :func:`~nianbao.parsing.encoding.join_pieces` (nothing between CJK, else one
-  space); ``&nbsp;`` is a space; the result is stripped, so a ``&nbsp;`` cell is ``""``.
+* Data tables (which tables they are, their cell text and grid positions) are read by
+  :mod:`nianbao.parsing.html_tables`, each in its place in the page; a caption becomes a text row
+  before its table. Any other table is layout: its cells are read as running text and the tables
+  nested in it are read on their own.
 * Running text: one :class:`Row` per block element (``p``, ``div``, ``li``, headings, …) or per
   ``<br>``-separated line.
 * Title hint: an ``<h1>`` or an element whose class/id contains ``title`` (one mentioning 报告
@@ -28,9 +23,8 @@ Rules:
 
 Hostile pages: a page with more than :data:`~nianbao.parsing.limits.MAX_HTML_TAGS` tags is refused
 before it is parsed; libxml2 keeps its depth limit (256: deeper elements are flattened), which
-bounds the recursive walk; entities declared in a DOCTYPE are never expanded; spans are capped at
-:data:`~nianbao.parsing.limits.MAX_SPAN` and a table's spanned area at
-:data:`~nianbao.parsing.limits.MAX_TABLE_AREA`.
+bounds the recursive walk; entities declared in a DOCTYPE are never expanded; spans and spanned
+areas are capped in :mod:`nianbao.parsing.html_tables`.
 """
 
 from __future__ import annotations
@@ -41,34 +35,26 @@ from lxml import etree
 
 from nianbao.errors import ParseFailed
 from nianbao.parsing.document import Cell, Document, Row, grid_rows, text_row
-from nianbao.parsing.encoding import decode_text, join_pieces, normalize_space
-from nianbao.parsing.limits import MAX_HTML_TAGS, MAX_SPAN, MAX_TABLE_AREA, check_rows, html_parser, too_big
-
-MAX_CELL_CHARS = 300
-"""A table with a longer cell is page layout, not a report table."""
+from nianbao.parsing.encoding import decode_text, normalize_space
+from nianbao.parsing.html_tables import BLOCK, BR, TABLE, cell_text, data_table_grid, tag_kind
+from nianbao.parsing.limits import MAX_HTML_TAGS, check_rows, html_parser, too_big
 
 # fmt: off
 _DROP_TAGS = frozenset({
     "script", "style", "noscript", "template", "nav", "header", "footer", "iframe", "object", "embed",
     "select", "option", "button", "svg", "input", "textarea",
 })
-_BLOCK_TAGS = frozenset({
-    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "tr", "td", "th",
-    "thead", "tbody", "tfoot", "caption", "section", "article", "main", "aside", "blockquote", "pre",
-    "address", "center", "figure", "figcaption", "hr", "form", "fieldset", "legend", "details", "summary",
-    "body", "html",
-})
 # fmt: on
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-_LEADING_DIGITS = re.compile(r"\s*(\d+)")
 _XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPACE_CONTROLS = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f")
 
 # Tag names: libxml2 lower-cases the ASCII letters of every tag name, so the C-level filters below
 # (``iter("td", "th")``, the XPath name tests) see exactly the names ``tag.lower()`` would give. The
 # one exception is a non-ASCII letter that Python lower-cases to ASCII (U+212A KELVIN SIGN → ``k``);
-# no name those filters look for contains a ``k``, and :func:`_kind` lower-cases like before.
+# no name those filters look for contains a ``k``, and :func:`~nianbao.parsing.html_tables.tag_kind`
+# lower-cases like before.
 #
 # Attribute look-ups go through XPath attribute steps (``//@style``) rather than ``el.get`` on
 # every element or an XPath predicate (``//*[@style]``): making a Python object per element, or
@@ -131,23 +117,6 @@ def _xml_compatible(text: str) -> str:
     if _XML_INCOMPATIBLE.search(text) is None:
         return text
     return _XML_INCOMPATIBLE.sub(lambda m: " " if m.group() in _SPACE_CONTROLS else "", text)
-
-
-_BR, _TABLE, _BLOCK = 1, 2, 4
-_KINDS: dict[object, int] = {}
-"""Raw tag → what the walk does with it (a cache: the same few dozen names recur in every page)."""
-
-
-def _kind(tag: object) -> int:
-    """``_BR``/``_TABLE``/``_BLOCK`` flags of a tag name (lower-cased; ``<o:p>`` is inline)."""
-    kind = _KINDS.get(tag)
-    if kind is None:
-        low = tag.lower() if isinstance(tag, str) else ""
-        kind = (_BR if low == "br" else 0) | (_TABLE | _BLOCK if low == "table" else 0)
-        kind |= _BLOCK if low in _BLOCK_TAGS else 0
-        if len(_KINDS) < 4096:  # junk pages may invent any number of names
-            _KINDS[tag] = kind
-    return kind
 
 
 def _drop_invisible(root: etree._Element) -> None:
@@ -277,17 +246,17 @@ class _Emitter:
             check_rows(len(self.rows))
 
     def walk(self, el: etree._Element) -> None:
-        kind = _kind(el.tag)
-        if kind & _BR:
+        kind = tag_kind(el.tag)
+        if kind & BR:
             self.flush()
             return
-        if kind & _TABLE:
+        if kind & TABLE:
             self.flush()
             grid = data_table_grid(el)
             if grid is not None:
                 self.emit_table(el, grid)
                 return
-        if kind & _BLOCK:
+        if kind & BLOCK:
             self.flush()
         buf = self.buf
         if el.text:
@@ -296,7 +265,7 @@ class _Emitter:
             self.walk(child)
             if child.tail:
                 buf.append(child.tail)
-        if kind & _BLOCK:
+        if kind & BLOCK:
             self.flush()
 
     def emit_table(self, table: etree._Element, grid: list[list[Cell]]) -> None:
@@ -307,105 +276,3 @@ class _Emitter:
         self.rows.extend(grid_rows(grid, self.tables))
         check_rows(len(self.rows))
         self.tables += 1
-
-
-def _split_lines(node: etree._Element, buf: list[str], lines: list[str]) -> None:
-    """Append ``node``'s text to ``buf``, moving ``buf`` to ``lines`` at ``<br>`` and block edges.
-
-    An empty piece is never moved: :func:`join_pieces` would skip it anyway.
-    """
-    kind = _kind(node.tag)
-    if kind & _BR:
-        if buf:
-            lines.append("".join(buf))
-            buf.clear()
-        return
-    if kind and buf:
-        lines.append("".join(buf))
-        buf.clear()
-    if node.text:
-        buf.append(node.text)
-    for child in node:
-        if len(child) or _kind(child.tag):
-            _split_lines(child, buf, lines)
-        elif child.text:  # an inline leaf (a Word ``<span>`` per digit): no call needed
-            buf.append(child.text)
-        if child.tail:
-            buf.append(child.tail)
-    if kind and buf:
-        lines.append("".join(buf))
-        buf.clear()
-
-
-def cell_text(el: etree._Element) -> str:
-    """A cell's text: pieces split by ``<br>``/blocks, joined by the CJK rule, stripped."""
-    if not len(el):  # the common plain cell: one piece
-        return normalize_space(el.text) if el.text else ""
-    buf: list[str] = []
-    lines: list[str] = []
-    if el.text:
-        buf.append(el.text)
-    for child in el:
-        _split_lines(child, buf, lines)
-        if child.tail:
-            buf.append(child.tail)
-    if buf:
-        lines.append("".join(buf))
-    return normalize_space(lines[0]) if len(lines) == 1 else join_pieces(lines)
-
-
-def _span(value: str | None, default: int = 1) -> int:
-    """A rowspan/colspan attribute as an int (leading digits; junk → 1; ``0`` kept for rowspan)."""
-    if not value:
-        return default
-    m = _LEADING_DIGITS.match(value)
-    if not m:
-        return default
-    return min(int(m.group(1)), MAX_SPAN)
-
-
-def data_table_grid(table: etree._Element) -> list[list[Cell]] | None:
-    """The table's grid of origin cells, or ``None`` when it is a layout table (see module docstring).
-
-    Grid positions follow the HTML table model: ``free_from[c]`` is the first row that no cell
-    from the rows above covers in column ``c``, so a cell starts at the first column whose row is
-    free (the same positions as a set of every covered (row, column) pair, without building it).
-    """
-    if next(table.iterdescendants("table"), None) is not None:
-        return None
-    trs = list(table.iter("tr"))
-    n_rows = len(trs)
-    grid: list[list[Cell]] = []
-    free_from: dict[int, int] = {}
-    width = 0
-    area = 0  # grid positions the spanning cells cover: what marking them and the rows cost
-    for r, tr in enumerate(trs):
-        cells: list[Cell] = []
-        c = 0
-        for td in tr:
-            tag = td.tag
-            if tag != "td" and tag != "th":
-                continue
-            while free_from.get(c, 0) > r:
-                c += 1
-            colspan = max(1, _span(td.get("colspan")))
-            rowspan = _span(td.get("rowspan"))
-            rowspan = n_rows - r if rowspan == 0 else min(rowspan, n_rows - r)
-            text = cell_text(td)
-            if len(text) > MAX_CELL_CHARS:
-                return None
-            cells.append(Cell(text, c, colspan, rowspan))
-            if rowspan > 1:  # a one-row cell leaves no mark: the rows below never look at it
-                area += colspan * rowspan
-                if area > MAX_TABLE_AREA:
-                    raise too_big(f"table cells span more than {MAX_TABLE_AREA} grid positions")
-                end = r + rowspan
-                for col in range(c, c + colspan):
-                    if free_from.get(col, 0) < end:
-                        free_from[col] = end
-            c += colspan
-        width = max(width, c)
-        grid.append(cells)
-    if width < 2:
-        return None
-    return grid
