@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nianbao.errors import ParseFailed
 from nianbao.parsing.detect import MSG_BINARY, MSG_EMPTY, MSG_IMAGE, MSG_OLD_OFFICE, MSG_ZIP, sniff
@@ -140,6 +143,57 @@ def test_declared_charset_wins_over_guessing() -> None:
 
 def test_line_endings_are_normalised() -> None:
     assert decode_text("一\r\n二\r三\n".encode("gbk")) == "一\n二\n三\n"
+
+
+REPORT = (Path(__file__).parents[2] / "sample_inputs" / "qingshan-eco-2023-clean.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read(encoding: str) -> None:
+    data = REPORT.encode(encoding)
+    assert sniff(data, "report.txt") == "text"
+    assert decode_text(data) == REPORT
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_few_bad_bytes_do_not_lose_the_whole_text(encoding: str) -> None:
+    data = REPORT.encode(encoding)
+    middle = data.index(b"\n", len(data) // 2) + 1
+    # a stray byte between two lines, and the file cut off in the middle of its last character
+    damaged = data[:middle] + b"\xff" + data[middle:] + "表".encode(encoding)[:1]
+    text = decode_text(damaged)
+    assert text.count("\ufffd") <= 2
+    assert text.replace("\ufffd", "") == REPORT
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.one_of(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5),
+                                   st.sampled_from(list("0123456789，。、（）：  \n"))), min_size=1, max_size=300),
+       st.lists(st.integers(min_value=0), max_size=2), st.sampled_from(["utf-8", "gb18030"]))
+def test_stray_bytes_in_chinese_text(text: str, positions: list[int], encoding: str) -> None:
+    """Whatever the damage, decoding never raises; in UTF-8 a stray byte costs at most the character
+    it lands in; undamaged text decodes exactly."""
+    original = "某县人民政府2023年政府信息公开工作年度报告\n" + text
+    data = bytearray(original.encode(encoding))
+    for pos in positions:
+        data.insert(pos % len(data), 0xFF)
+    decoded = decode_text(bytes(data))
+    assert isinstance(decoded, str)
+    if encoding == "utf-8":  # UTF-8 resynchronises at once: a stray byte costs at most the character it split
+        assert decoded.count("\ufffd") <= 4 * len(positions)  # lead, the stray byte, two trail bytes
+        assert len(decoded.replace("\ufffd", "")) >= len(original) - len(positions)
+    if not positions:
+        assert decoded == original
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=2, max_size=2000))
+def test_utf16_guess_never_claims_binary_with_nuls_on_both_sides(data: bytes) -> None:
+    from nianbao.parsing.encoding import utf16_without_bom
+
+    text = utf16_without_bom(data)
+    if text is not None:  # only ever a clean decode with no NUL characters in it
+        assert "\x00" not in text and len(data) % 2 == 0
 
 
 def test_undecodable_bytes_fall_back_without_raising() -> None:

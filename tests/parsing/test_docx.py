@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from typing import Any
 
 import docx
@@ -230,3 +231,30 @@ def test_word_table_with_repeated_header_row_property_is_read_once() -> None:
     trpr.append(parse_xml(f'<w:tblHeader {nsdecls("w")}/>'))
     doc = read(_save(d))
     assert [r.text for r in doc.rows] == ["信息内容\t本年处理决定数量", "行政许可\t5"]
+
+
+def _to_strict(data: bytes) -> bytes:
+    """The package as Word's *Save as Strict Open XML* names it: purl.oclc.org namespaces and
+    relationship types in every part."""
+    pairs = [(b"http://schemas.openxmlformats.org/" + t, b"http://purl.oclc.org/ooxml/" + s) for s, t in (
+        (b"wordprocessingml/main", b"wordprocessingml/2006/main"),
+        (b"officeDocument/relationships", b"officeDocument/2006/relationships"),
+        (b"drawingml/main", b"drawingml/2006/main"),
+    )]
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            part = src.read(info)
+            for transitional, strict in pairs:
+                part = part.replace(transitional, strict)
+            dst.writestr(info, part)
+    return out.getvalue()
+
+
+def test_strict_open_xml_reads_like_the_transitional_file() -> None:
+    good = render_docx(make_report("2021", seed=3))
+    strict = _to_strict(good)
+    with zipfile.ZipFile(io.BytesIO(strict)) as z:
+        assert b"purl.oclc.org/ooxml/wordprocessingml/main" in z.read("word/document.xml")
+    assert document_grids(read(strict)) == document_grids(read(good))
+    assert _texts(read(strict)) == _texts(read(good))

@@ -103,9 +103,9 @@ def _sniff_zip(data: bytes, lname: str) -> Format:
 
 def _sniff_text(data: bytes, lname: str) -> Format:
     """Text or HTML; refuses data that is not text at all."""
-    from nianbao.parsing.encoding import decode_text
+    from nianbao.parsing.encoding import decode_text, utf16_without_bom
 
-    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom(data) is not None
     if not utf16 and _looks_binary(data):
         raise ParseFailed(MSG_BINARY, "binary data")
     # every marker looked for is ASCII, which all ASCII-compatible encodings (UTF-8, GBK, GB18030)

@@ -65,6 +65,19 @@ _PARSED_TYPES = frozenset({
 })  # fmt: skip
 """The content types python-docx parses when it opens a package."""
 
+_STRICT_NAMESPACES = tuple(
+    (b"http://purl.oclc.org/ooxml/" + strict, b"http://schemas.openxmlformats.org/" + transitional)
+    for strict, transitional in (
+        (b"wordprocessingml/main", b"wordprocessingml/2006/main"),
+        (b"officeDocument/relationships", b"officeDocument/2006/relationships"),  # also the relationship types
+        (b"officeDocument/math", b"officeDocument/2006/math"),
+        (b"drawingml/main", b"drawingml/2006/main"),
+        (b"drawingml/wordprocessingDrawing", b"drawingml/2006/wordprocessingDrawing"),
+        (b"drawingml/picture", b"drawingml/2006/picture"),
+    )
+)
+"""Strict (ISO/IEC 29500 Strict) namespace → the transitional one every reader and python-docx use."""
+
 _PARSER = xml_parser(remove_blank_text=True)
 """python-docx's parser settings (blank text between elements dropped, entities unresolved), and no
 DTD, no network, libxml2's depth limit: see :func:`~nianbao.parsing.limits.xml_parser`."""
@@ -136,9 +149,16 @@ def open_package(data: bytes) -> WordPackage:
 
 
 def _read_xml(zf: zipfile.ZipFile, name: str, budget: Budget) -> bytes:
-    """An XML part's bytes, its tags counted against the package's budget before it is parsed."""
+    """An XML part's bytes, its tags counted against the package's budget before it is parsed.
+
+    A "Strict Open XML" document (Word's *Save as Strict*) names the same elements in other
+    namespaces; they are renamed to the transitional ones here, so the reader sees one vocabulary.
+    """
     xml = read_member(zf, name)
     budget.spend(xml.count(b"<"), name)
+    if b"purl.oclc.org/ooxml/" in xml:
+        for strict, transitional in _STRICT_NAMESPACES:
+            xml = xml.replace(strict, transitional)
     return xml
 
 

@@ -6,12 +6,15 @@ silently turns 自然人 into mojibake, and the label reader then finds nothing.
 the most certain evidence to the least:
 
 1. a byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32);
-2. strict UTF-8 (almost never decodes GBK Chinese by accident);
-3. a declared charset (``<meta charset>``, ``http-equiv`` content type, ``<?xml encoding=``);
+2. UTF-16 without a byte-order mark, told by where its NUL bytes fall (see :func:`utf16_without_bom`);
+3. strict UTF-8 (almost never decodes GBK Chinese by accident);
+4. a declared charset (``<meta charset>``, ``http-equiv`` content type, ``<?xml encoding=``);
    GB2312 and GBK are decoded as GB18030, their superset, because "gb2312" pages routinely use
    GBK-only characters;
-4. strict GB18030 when it decodes cleanly *and* the result looks like Chinese;
-5. charset-normalizer (imported lazily: it is slow to import and rarely needed).
+5. strict GB18030 when it decodes cleanly *and* the result looks like Chinese;
+6. UTF-8, then GB18030, with a few bad bytes replaced: one stray byte from a bad copy or a file cut
+   off mid-character must not turn the whole report into a wrong guess;
+7. charset-normalizer (imported lazily: it is slow to import and rarely needed).
 
 Line endings are normalised to ``\\n``.
 
@@ -70,6 +73,9 @@ def _decode(data: bytes) -> str:
     bom = _decode_bom(data)
     if bom is not None:
         return bom
+    utf16 = utf16_without_bom(data)
+    if utf16 is not None:
+        return utf16
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -86,7 +92,7 @@ def _decode(data: bytes) -> str:
         text = None
     if text is not None and looks_chinese(text):
         return text
-    return _decode_guess(data)
+    return _decode_lenient(data) or _decode_guess(data)
 
 
 def _decode_bom(data: bytes) -> str | None:
@@ -100,6 +106,43 @@ def _decode_bom(data: bytes) -> str | None:
     ):
         if data.startswith(bom):
             return data[len(bom) :].decode(codec, errors="replace")
+    return None
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text saved without a byte-order mark (some export tools do), or None.
+
+    A report has digits, spaces and line breaks; in UTF-16 each of them carries a NUL byte, in the
+    odd positions for little-endian and the even ones for big-endian. No other text encoding has
+    NULs at all, and binary data has them on both sides. CJK characters can put a NUL on the other
+    side too (一 is U+4E00), so one side need only clearly dominate; the strict decode and the
+    Chinese-looking result then decide.
+    """
+    if len(data) % 2:
+        return None
+    head = data[:65536]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if max(even, odd) < 8 or min(even, odd) * 4 > max(even, odd):
+        return None
+    try:
+        text = data.decode("utf-16-le" if odd > even else "utf-16-be")
+    except UnicodeDecodeError:
+        return None
+    return text if "\x00" not in text and looks_chinese(text) else None
+
+
+def _decode_lenient(data: bytes) -> str | None:
+    """UTF-8 or GB18030 with a few undecodable bytes replaced by U+FFFD, or None when there are many.
+
+    UTF-8 first: its byte patterns almost never occur in GBK text by accident, whereas UTF-8 Chinese
+    decodes as GB18030 into plausible-looking wrong characters.
+    """
+    for codec in ("utf-8", "gb18030"):
+        text = data.decode(codec, errors="replace")
+        bad = text.count("\ufffd")
+        non_ascii = len(_ASCII_RUN.sub("", text))
+        if bad <= max(8, non_ascii // 200) and looks_chinese(text.replace("\ufffd", "")):
+            return text
     return None
 
 
