@@ -7,6 +7,7 @@
     ├── TerminalError          retrying will not help (bad configuration, a key outside the layout)
     │   └── ConfigError
     └── TransientError         retrying may help (S3 or DuckDB temporarily unavailable, lock held)
+        └── StoreUnreachable   the S3 endpoint cannot be reached at all
 """
 
 from __future__ import annotations
@@ -39,3 +40,12 @@ class ConfigError(TerminalError):
 
 class TransientError(NianbaoError):
     """An operational error that may go away when retried."""
+
+
+class StoreUnreachable(TransientError):
+    """The S3 endpoint cannot be reached at all: connection refused, connect timeout, no such host.
+
+    Unlike a 5xx or a reset on one request, this is no object's fault: a run that meets it stops
+    (what it had not loaded is redone by the next run) instead of counting a failed attempt against
+    every upload it would still try while the store is down.
+    """

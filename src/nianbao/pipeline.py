@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from nianbao import uploads
 from nianbao.check import parse_outcome
-from nianbao.errors import NianbaoError, ParseFailed
+from nianbao.errors import NianbaoError, ParseFailed, StoreUnreachable
 from nianbao.intake.keys import is_directory_marker
 from nianbao.intake.registry import Registry, load_registry
 from nianbao.intake.store import ObjectRef, ObjectStore, S3Store, StoredObject, prefetch, put_all
@@ -120,6 +120,7 @@ def answer_uploads(run: Run, refs: list[ObjectRef], lookups: Lookups,
                    failures: list[uploads.FetchFailure]) -> Iterator[Submission]:
     """Answer each upload of a chunk, parsing ``run.parallel`` files at once; failed downloads
     that may still heal are appended to ``failures`` instead (they are tried again next run).
+    Raises :class:`StoreUnreachable` when the store stops answering altogether.
 
     Only the parsing leaves this thread: the snapshot connection behind ``lookups`` is not
     thread-safe, and the rules are cheap next to reading a file. At most ``parallel + 1`` files'
@@ -137,6 +138,8 @@ def answer_uploads(run: Run, refs: list[ObjectRef], lookups: Lookups,
         for ref, got in prefetch(run.store, fetch):
             if got is None:
                 continue  # deleted since listing; the next poll sees what is there now
+            if isinstance(got, StoreUnreachable):
+                raise got  # the store is down, not this upload: stop; the next run redoes the chunk
             if isinstance(got, NianbaoError):
                 failure = uploads.FetchFailure(ref.key, ref.etag, utc_seconds(ref.last_modified), str(got))
                 if lookups.attempts(failure.identity) + 1 < settings.limits.upload_attempts:

@@ -16,6 +16,7 @@ import pytest
 
 from nianbao import pipeline
 from nianbao.config import Settings
+from nianbao.errors import StoreUnreachable
 from nianbao.intake.store import S3Store
 from nianbao.sandbox import Sandbox
 from nianbao.warehouse import Warehouse
@@ -177,3 +178,29 @@ def test_a_60_mb_upload_is_refused_at_the_default_limit_without_a_download(setti
     assert proxy.stats().by_key.get(big, {}).get("requests", 0) == 0
     [(status, message)] = rows(settings, "SELECT u.status, f.message FROM uploads u JOIN findings f USING (submission_id)")
     assert status == "failed" and "文件过大（60 MB，上限 50 MB）" in message
+
+
+def test_a_store_that_goes_away_mid_run_stops_the_run_and_blames_no_upload(settings: Settings, store: S3Store,
+                                                                          proxy: FaultProxy) -> None:
+    upload(store, 12)  # three chunks of 4
+    answered: list[str] = []
+
+    def on_item(sub: Any) -> None:
+        answered.append(sub.key)
+        if len(answered) == 4:  # the first chunk is downloaded and checked: now nothing answers
+            proxy.close()
+
+    with pytest.raises(StoreUnreachable, match="cannot reach the S3 endpoint"):
+        pipeline.run_ingest(via(proxy, settings, max_attempts=1, connect_timeout=1), on_item=on_item)
+    # what was done before the store went away stands; nothing else was loaded, and no upload was
+    # counted as a failed download (it was the store's fault, not theirs)
+    assert rows(settings, "SELECT count(*) FROM submissions") == [(4,)]
+    assert rows(settings, "SELECT count(*) FROM attempts") == [(0,)]
+    assert rows(settings, "SELECT count(*) FROM notices WHERE sent_at IS NULL") == [(4,)]
+
+    summary = pipeline.run_ingest(settings)  # the store is back
+    assert (summary["new"], summary["retry_later"]) == (8, 0)
+    assert rows(settings, "SELECT count(*), count(DISTINCT key) FROM submissions WHERE status = 'accepted'") \
+        == [(12, 12)]
+    assert rows(settings, "SELECT count(*) FROM notices WHERE sent_at IS NOT NULL") == [(12,)]
+    assert len([r for r in store.list("outbox/") if r.key.endswith(".json")]) == 12

@@ -36,7 +36,7 @@ from botocore.exceptions import (
 )
 
 from nianbao.config import Settings
-from nianbao.errors import ConfigError, TransientError
+from nianbao.errors import ConfigError, StoreUnreachable, TransientError
 from nianbao.intake import local_s3
 from nianbao.intake.store import S3Store, translate
 from tests.helpers.fault_proxy import FaultProxy, Rule
@@ -333,15 +333,23 @@ def test_reset_is_a_connection_closed_error_translated_transient(
     direct.put("inbox/other", b"x")
     proxy.add_rule(Rule(method=method, key=re.escape(KEY), reset=when))  # type: ignore[arg-type]
     store = _store(proxy, tmp_path, bucket)
-    with pytest.raises(TransientError, match="cannot reach") as info:
+    with pytest.raises(TransientError, match="connection to the S3 endpoint failed") as info:
         if method == "GET":
             store.get(KEY)
         else:
             store.put(KEY, os.urandom(200_000))
     assert isinstance(info.value.__cause__, ConnectionClosedError)
+    assert not isinstance(info.value, StoreUnreachable)  # one request's fault, not the store's
     assert direct.head(KEY) is None  # never reached moto
     assert proxy.stats().faults == {"reset": FEWEST}
     assert store.head("inbox/other") is not None  # the pool replaced the dead connection
+
+
+def test_a_closed_endpoint_is_store_unreachable(proxy: FaultProxy, bucket: str, tmp_path: Path) -> None:
+    store = _store(proxy, tmp_path, bucket)
+    proxy.close()  # nothing listens on the port any more
+    with pytest.raises(StoreUnreachable, match="cannot reach the S3 endpoint"):
+        store.get(KEY)
 
 
 def test_reset_with_retries_succeeds(proxy: FaultProxy, direct: S3Store, bucket: str, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from nianbao.errors import ConfigError, NianbaoError, TerminalError, TransientError
+from nianbao.errors import ConfigError, NianbaoError, StoreUnreachable, TerminalError, TransientError
 
 if TYPE_CHECKING:
     from nianbao.config import Settings
@@ -105,6 +105,8 @@ def translate(exc: Exception, what: str) -> Exception:
     """The nianbao error for a botocore exception raised while doing ``what``."""
     from botocore.exceptions import (
         ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
         HTTPClientError,
         IncompleteReadError,
         NoCredentialsError,
@@ -119,8 +121,10 @@ def translate(exc: Exception, what: str) -> Exception:
         return ConfigError(f"{what}: no S3 credentials; set NIANBAO_S3__ACCESS_KEY_ID/_SECRET_ACCESS_KEY")
     if isinstance(exc, ResponseStreamingError | IncompleteReadError):
         return TransientError(f"{what}: the connection broke off while reading the object ({exc})")
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):  # nothing answers at all
+        return StoreUnreachable(f"{what}: cannot reach the S3 endpoint ({exc}); is it running?")
     if isinstance(exc, BotoConnectionError | HTTPClientError):
-        return TransientError(f"{what}: cannot reach the S3 endpoint ({exc}); is it running?")
+        return TransientError(f"{what}: the connection to the S3 endpoint failed ({exc})")
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code", ""))
