@@ -198,6 +198,17 @@ def ingest(keys: tuple[str, ...], use_prefect: bool, chunk_size: int | None, dat
                       "notice writes failed; the next run tries them again (see the v_pending_work view)[/]")
 
 
+def _anything_new(settings: Settings) -> bool:
+    """True when the inbox holds an upload the ledger has not seen (a listing, nothing downloaded)."""
+    from nianbao import pipeline
+
+    run = pipeline.Run.open(settings, "watch")
+    try:
+        return bool(pipeline.select_refs(run, None))
+    finally:
+        run.close()
+
+
 @click.command()
 @click.option("--interval", type=click.FloatRange(0.5), default=30.0, show_default=True, help="Seconds between polls.")
 @click.option("--once", is_flag=True, help="Poll once and exit.")
@@ -210,7 +221,7 @@ def watch(interval: float, once: bool, use_prefect: bool, relay: str | None, dat
     """Poll the inbox against the ledger; ingest whatever is new (one flow run per non-empty poll)."""
     import threading
 
-    from nianbao import pipeline
+    from nianbao.errors import TransientError
 
     settings = _settings(data_dir=data_dir)
     console = _console()
@@ -225,11 +236,17 @@ def watch(interval: float, once: bool, use_prefect: bool, relay: str | None, dat
         console.print(f"relay listening on http://{relay}/")
     try:
         while True:
-            if pipeline.select_refs(pipeline.Run.open(settings, "watch"), None):
-                summary = run_ingest(settings, None, use_prefect, console)
-                console.print(f"{time.strftime('%H:%M:%S')} {summary['uploads']} uploads, {summary['new']} new")
-            elif once:
-                console.print("nothing new")
+            try:
+                if _anything_new(settings):
+                    summary = run_ingest(settings, None, use_prefect, console)
+                    console.print(f"{time.strftime('%H:%M:%S')} {summary['uploads']} uploads, {summary['new']} new")
+                elif once:
+                    console.print("nothing new")
+            except TransientError as exc:  # the store or the warehouse lock is away for now: poll again
+                if once:
+                    raise
+                console.print(f"[yellow]{time.strftime('%H:%M:%S')} poll failed, trying again in {interval:g} s: "
+                              f"{exc}[/]")
             if once:
                 return
             wake.wait(interval)

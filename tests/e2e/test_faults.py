@@ -7,7 +7,12 @@ server: 5xx and throttling answers, connection resets, read timeouts, bodies cut
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -20,7 +25,7 @@ from nianbao.errors import StoreUnreachable
 from nianbao.intake.store import S3Store
 from nianbao.sandbox import Sandbox
 from nianbao.warehouse import Warehouse
-from tests.e2e.fixtures import SAMPLES
+from tests.e2e.fixtures import PYTHON, ROOT, SAMPLES, subprocess_env
 from tests.helpers.fault_proxy import FaultProxy, Rule
 
 pytestmark = pytest.mark.e2e
@@ -204,3 +209,27 @@ def test_a_store_that_goes_away_mid_run_stops_the_run_and_blames_no_upload(setti
         == [(12, 12)]
     assert rows(settings, "SELECT count(*) FROM notices WHERE sent_at IS NOT NULL") == [(12,)]
     assert len([r for r in store.list("outbox/") if r.key.endswith(".json")]) == 12
+
+
+def test_the_watch_loop_outlives_a_store_that_fails_its_polls(settings: Settings, store: S3Store,
+                                                             proxy: FaultProxy) -> None:
+    failing = proxy.add_rule(Rule(method="GET", query="list-type=2", status=503, code="SlowDown", times=6))
+    env = subprocess_env(via(proxy, settings), NIANBAO_S3__MAX_ATTEMPTS="1", COLUMNS="200")
+    loop = subprocess.Popen([PYTHON, "-m", "nianbao", "watch", "--no-prefect", "--interval", "0.5"], cwd=ROOT,
+                            env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        upload(store, 2)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and loop.poll() is None:
+            if rows(settings, "SELECT count(*) FROM notices WHERE sent_at IS NOT NULL")[0][0] == 2:
+                break
+            time.sleep(0.3)
+        assert loop.poll() is None, loop.communicate()[1][-2000:]  # still polling after three failed polls (two requests each)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(loop.pid, signal.SIGINT)
+        out, err = loop.communicate(timeout=60)
+    assert proxy.fired(failing) == 6
+    assert out.count("poll failed, trying again") >= 1 and "SlowDown" in out, out
+    assert rows(settings, "SELECT count(*), count(DISTINCT key) FROM submissions") == [(2, 2)]
