@@ -41,8 +41,18 @@ def test_office_files_and_pdf_are_recognised_by_content_not_name(report) -> None
     assert sniff(render_html(report), "报告.pdf") == "html"
 
 
-def test_pdf_magic_after_leading_junk() -> None:
+def test_pdf_magic_after_leading_junk(report) -> None:  # type: ignore[no-untyped-def]
     assert sniff(b"\r\n  %PDF-1.7\n...", "x.bin") == "pdf"
+    assert sniff(b"<!-- download wrapper -->\n" * 200 + render_pdf(report), "x.pdf") == "pdf"
+    assert sniff(TEXT.encode() * 30 + "正文提到 %PDF- 这几个字符的文本文件\n".encode() * 100, "x.txt") == "text"
+
+
+def test_a_pdf_behind_junk_reads_like_the_pdf(report) -> None:  # type: ignore[no-untyped-def]
+    from nianbao.parsing import read_document
+
+    pdf = render_pdf(report)
+    junk = b"<!-- download wrapper -->\n" * 200
+    assert read_document(junk + pdf, "x.pdf").rows == read_document(pdf, "x.pdf").rows
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig", "utf-8", "gbk", "gb18030"])

@@ -33,6 +33,8 @@ def read_document(data: bytes, name: str):  # type: ignore[no-untyped-def]
     from nianbao.parsing.limits import check_document
 
     fmt = sniff(data, name)
+    if fmt == "pdf" and not data.startswith(b"%PDF-"):
+        data = data[data.find(b"%PDF-"):]  # offsets in a PDF count from its header, not from junk before it
     document = import_module(_READERS[fmt]).read(data)
     check_document(document.rows)  # whatever the format: the label readers pay per row and character
     return document

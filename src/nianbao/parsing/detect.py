@@ -38,7 +38,7 @@ _HTML_NAMES = (".html", ".htm", ".shtml", ".xhtml", ".jsp", ".asp", ".aspx", ".p
 _TAG_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 MSG_EMPTY = "文件为空，请重新上传完整的年度报告文件"
-MSG_OLD_OFFICE = "这是旧版 Word/Excel 二进制文件（.doc/.xls），请另存为 .docx/.xlsx 或 PDF 后重新上传"
+MSG_OLD_OFFICE = "这是旧版 Word/Excel/WPS 二进制文件（.doc/.xls/.wps/.et），请另存为 .docx/.xlsx 或 PDF 后重新上传"
 MSG_ENCRYPTED_OFFICE = (
     "文件设置了打开密码（已加密），无法读取；请取消密码后另存为 .docx/.xlsx 或 PDF 重新上传"
 )
@@ -60,6 +60,8 @@ def sniff(data: bytes, name: str = "") -> Format:
         raise ParseFailed(MSG_EMPTY, f"{len(data)} bytes")
     if b"%PDF-" in data[:1024]:
         return "pdf"
+    if b"%PDF-" in data[:65536] and (b"startxref" in data[-4096:] or _looks_binary(data[data.find(b"%PDF-"):])):
+        return "pdf"  # junk before the header (a download wrapper): the PDF reader strips it
     if data.startswith(_OLE2):
         raise _ole2_failure(data)
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
