@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 from nianbao.config import Settings
-from nianbao.errors import ConfigError, TerminalError, TransientError
+from nianbao.errors import ConfigError, StoreUnreachable, TerminalError, TransientError
 from nianbao.intake import local_s3
 from nianbao.intake.store import ObjectGone, S3Store, translate
 
@@ -53,11 +58,11 @@ def test_missing_bucket_is_a_config_error(settings: Settings) -> None:
         list(bad.list("inbox/"))
 
 
-def test_unreachable_endpoint_is_transient() -> None:
+def test_unreachable_endpoint_is_store_unreachable() -> None:
     port = local_s3.free_port()
     s = Settings(s3={"endpoint_url": f"http://127.0.0.1:{port}", "bucket": "nb-x", "max_attempts": 1,
                      "connect_timeout": 0.5, "access_key_id": "k", "secret_access_key": "s"})
-    with pytest.raises(TransientError, match="cannot reach"):
+    with pytest.raises(StoreUnreachable, match="cannot reach"):
         S3Store.from_settings(s).head("inbox/a")
 
 
@@ -75,7 +80,9 @@ def _client_error(code: str, status: int) -> ClientError:
         (_client_error("InvalidAccessKeyId", 403), ConfigError),
         (_client_error("NoSuchKey", 404), ObjectGone),
         (_client_error("InvalidArgument", 400), TerminalError),
-        (EndpointConnectionError(endpoint_url="http://x"), TransientError),
+        (EndpointConnectionError(endpoint_url="http://x"), StoreUnreachable),
+        (ConnectTimeoutError(endpoint_url="http://x"), StoreUnreachable),
+        (ConnectionClosedError(endpoint_url="http://x"), TransientError),
     ],
 )
 def test_botocore_errors_are_translated_at_the_boundary(exc: Exception, kind: type[Exception]) -> None:
