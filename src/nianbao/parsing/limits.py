@@ -131,6 +131,21 @@ MAX_PDF_TABLE_WORK = 10_000_000
 crossings, plus crossings squared to find cells, summed over the pages. Reports need under
 200,000; ten million take about 3 s."""
 
+MAX_PDF_FORM_DRAWINGS = 150_000
+"""Drawings of forms and images (``Do``, multiplied through forms drawing forms) on one PDF page,
+counted before PDFium loads the page: its page loader expands every one, at about 1.5 KB and 8 µs
+each (111,111 drawings took 180 MB and 0.9 s; twenty levels of forms drawing the next twice, 3 GB
+and 17 s). Report pages draw a few (a logo, pictures), at most a few hundred. Past
+:data:`MAX_PDF_OBJECTS` the reader refuses the file once the page is loaded, so this bounds only
+that load, to about 250 MB and 2 s: see :mod:`nianbao.parsing.pdf.forms`."""
+
+MAX_PDF_CONTENT_BYTES = 32 * MiB
+"""Bytes of content streams (of the pages, forms and Type 3 glyphs drawn) read and decoded to count
+those drawings in one PDF, about 0.5 s of work; a stage decoded in Python (LZW, RunLength, ASCII85,
+predictors) counts 64 times. A report page has 5–200 KB of content, read only when it draws forms or
+images (Word and WPS compress it with zlib: 10 ns a byte with the search; Python's decoders take
+0.2–1 µs)."""
+
 MAX_CID_RANGE = 65_536
 """Codes one range of a font's widths may cover (CIDs stop at 65,535); pdfminer makes an entry per
 code: see :mod:`nianbao.parsing.pdf.miner_limits`."""

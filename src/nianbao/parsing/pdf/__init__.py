@@ -20,6 +20,9 @@ One module per stage, each explaining its own choices:
 * :mod:`~nianbao.parsing.pdf.stitch` — a table continued over a page break made one table.
 * :mod:`~nianbao.parsing.pdf.rows` — text lines and tables emitted as rows in reading order.
 * :mod:`~nianbao.parsing.pdf.refusals` — files that cannot be read, and what to tell the uploader.
+* :mod:`~nianbao.parsing.pdf.forms` — forms nested into millions of drawings, refused before PDFium
+  loads a page; :mod:`~nianbao.parsing.pdf.content` finds what a content stream draws, and
+  :mod:`~nianbao.parsing.pdf.streams` decodes streams for it within a budget.
 * :mod:`~nianbao.parsing.pdf.model` — the page-geometry records passed between the stages.
 """
 
@@ -32,6 +35,7 @@ from nianbao.errors import ParseFailed
 from nianbao.parsing.document import Document
 from nianbao.parsing.encoding import is_cjk, normalize_space
 from nianbao.parsing.limits import MAX_PDF_PAGES, MSG_TOO_MANY_PAGES
+from nianbao.parsing.pdf.forms import check_drawings
 from nianbao.parsing.pdf.margins import drop_margins
 from nianbao.parsing.pdf.pages import read_pages
 from nianbao.parsing.pdf.refusals import (
@@ -54,6 +58,7 @@ def read(data: bytes) -> Document:
     try:
         if len(pdf) > MAX_PDF_PAGES:
             raise ParseFailed(MSG_TOO_MANY_PAGES, f"{len(pdf)} pages")
+        check_drawings(data)  # before PDFium loads a page (and expands every form drawn in it)
         pages, visible, unmapped = read_pages(pdf, data)
         title = _title_hint(pdf)
     except bad_file_errors() as exc:  # PDFium refusing a damaged page, pdfminer syntax errors…
