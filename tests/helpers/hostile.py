@@ -22,15 +22,21 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.helpers import render_formats as rf
+from tests.helpers.mutate import result_problems
 from tests.helpers.synthetic import SyntheticReport, make_report
+
+if TYPE_CHECKING:
+    from nianbao.model.report import CheckResult
 
 ROOT = Path(__file__).resolve().parents[2]
 GiB = 1024**3
@@ -657,6 +663,18 @@ print(json.dumps({"status": result.status, "rules": [f.rule for f in result.find
 """
 
 
+def check_in_time(data: bytes, name: str, seconds: float) -> CheckResult:
+    """``check_bytes`` on a hostile file: a well-formed answer, within ``seconds``."""
+    from nianbao.check import check_bytes
+
+    start = time.perf_counter()
+    _, result = check_bytes(data, name)
+    took = time.perf_counter() - start
+    assert result_problems(result) == []
+    assert took < seconds, f"{name} took {took:.2f} s"
+    return result
+
+
 def check_in_subprocess(data: bytes, name: str, tmp: Path, timeout: float = 120) -> dict[str, object]:
     """``check_bytes`` in a fresh interpreter: status, rules, messages, seconds and peak RSS growth (MB)."""
     path = tmp / name
@@ -749,11 +767,17 @@ def form_bomb_pdf(levels: int = 5, fanout: int = 10) -> bytes:
                b"/Resources << /Font << /H %d 0 R >> /XObject << /F %d 0 R >> >> >>" % (pages, contents, font, form))  # fmt: skip
     add(b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % page)
     catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages)
+    return pdf_of_objects(objs, catalog)
+
+
+def pdf_of_objects(objects: list[bytes], root: int) -> bytes:
+    """A PDF of ``objects`` (numbered from 1) with a correct cross-reference table."""
     out = b"%PDF-1.7\n"
     offsets = []
-    for i, body in enumerate(objs, 1):
+    for number, body in enumerate(objects, 1):
         offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
     xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, catalog, xref)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref)
