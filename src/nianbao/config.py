@@ -48,6 +48,12 @@ class SmtpSettings(BaseModel):
     password: SecretStr | None = None
     sender: str = "nianbao@localhost"
     starttls: bool = False
+    send_attempts: int = Field(default=5, ge=1, le=100)
+    """Tries to e-mail a notice when the server fails for now (down, timeout, 4xx); a refusal (5xx,
+    a failed login) is final at once. The bucket copy is the record either way."""
+    retry_after: float = Field(default=60.0, ge=0)
+    """Seconds before the first retry of such an e-mail; each later wait is four times longer
+    (1, 4, 16, 64 minutes by default), and a retry happens on the first run after it is due."""
 
 
 class LimitSettings(BaseModel):

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Container, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -191,13 +191,16 @@ def deliver_notices(store: ObjectStore, warehouse: Warehouse, settings: Settings
     The notice rows were committed with their submissions (a transactional outbox), so a crash
     here loses nothing: the next run finds them still pending. ``If-None-Match: *`` makes a second
     deliverer's write a no-op, and e-mail goes out only with the write that created the object.
+    The sweep (``submission_ids`` None) also retries e-mails the server failed for now.
     """
-    from nianbao.warehouse.load import mark_sent, pending_notices
+    from nianbao.warehouse.load import mark_emailed, mark_sent, pending_emails, pending_notices
 
+    retry_mail = submission_ids is None and settings.smtp_enabled
     with warehouse.write() as con:
         pending = pending_notices(con, submission_ids)
+        unmailed = pending_emails(con, settings.smtp.send_attempts, datetime.now(UTC)) if retry_mail else []
     out = Delivery()
-    sent: list[tuple[str, datetime, datetime | None, str | None]] = []
+    sent: list[tuple[str, datetime, datetime | None, str | None, datetime | None, int]] = []
     failed: list[tuple[str, str]] = []
     wrote_all = put_all(store, [partial(_put_notice, store, n) for n in pending])
     for n, wrote in zip(pending, wrote_all, strict=True):
@@ -207,18 +210,16 @@ def deliver_notices(store: ObjectStore, warehouse: Warehouse, settings: Settings
             failed.append((sid, str(wrote)[:500]))
             continue
         (out.written if wrote else out.already).append(sid)
-        emailed_at, error = None, None
         if wrote and settings.smtp_enabled and n["email_to"]:
-            error = _email(settings, n)
-            if error is None:
-                emailed_at = datetime.now(UTC)
-                out.emailed.append(sid)
-            else:
-                out.email_errors[sid] = error
-        sent.append((sid, datetime.now(UTC), emailed_at, error))
-    if sent or failed or refresh_snapshot:
+            emailed_at, error, retry_at = _email(settings, n, attempt=1, out=out)
+            sent.append((sid, datetime.now(UTC), emailed_at, error, retry_at, 1))
+        else:
+            sent.append((sid, datetime.now(UTC), None, None, None, 0))
+    mailed = [(n["submission_id"], *_email(settings, n, n["email_attempts"] + 1, out)) for n in unmailed]
+    if sent or failed or mailed or refresh_snapshot:
         with warehouse.write(refresh_snapshot=True) as con:  # analysts see delivery state as it is
             mark_sent(con, sent, failed)
+            mark_emailed(con, mailed)
     return out
 
 
@@ -237,9 +238,12 @@ def _put_notice(store: ObjectStore, n: dict[str, Any]) -> bool:
     return store.metadata(n["json_key"]) == token
 
 
-def _email(settings: Settings, n: dict[str, Any]) -> str | None:
-    """Send one notice; the error text if it failed (the bucket copy is the record, so go on)."""
-    from nianbao.errors import NianbaoError
+def _email(settings: Settings, n: dict[str, Any], attempt: int,
+           out: Delivery) -> tuple[datetime | None, str | None, datetime | None]:
+    """Send one notice (its ``attempt``-th try): when it went, the error if it failed, and when a
+    later run should try again (the server failed for now and tries remain; else None). Never
+    raises: the bucket copy is the record, so delivery goes on."""
+    from nianbao.errors import TransientError
     from nianbao.notices import RenderedNotice
     from nianbao.notices.deliver import send_email
 
@@ -249,8 +253,12 @@ def _email(settings: Settings, n: dict[str, Any]) -> str | None:
         send_email(str(smtp.host), smtp.port, smtp.sender, n["email_to"], rendered, username=smtp.username,
                    password=smtp.password.get_secret_value() if smtp.password else None, starttls=smtp.starttls)
     except NianbaoError as exc:
-        return str(exc)
-    return None
+        out.email_errors[n["submission_id"]] = str(exc)
+        again = isinstance(exc, TransientError) and attempt < smtp.send_attempts
+        wait = timedelta(seconds=smtp.retry_after * 4 ** (attempt - 1))
+        return None, str(exc)[:500], datetime.now(UTC) + wait if again else None
+    out.emailed.append(n["submission_id"])
+    return datetime.now(UTC), None, None
 
 
 @dataclass

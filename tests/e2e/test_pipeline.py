@@ -200,3 +200,54 @@ def test_notices_are_emailed_when_smtp_and_an_address_are_configured(settings: S
         ctl.stop()
     assert [e.rcpt_tos for e in received] == [["gk@cangtai.example"]]
     assert rows(settings, "SELECT email_to, emailed_at IS NOT NULL FROM notices") == [("gk@cangtai.example", True)]
+
+
+def test_an_email_the_server_failed_is_retried_later_and_a_refusal_is_not(settings: Settings, store: S3Store) -> None:
+    from aiosmtpd.controller import Controller
+
+    from nianbao.intake.local_s3 import free_port
+
+    received: list[Any] = []
+
+    class Handler:
+        async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                              options: list[str]) -> str:
+            if address.startswith("nobody@"):
+                return "550 no such mailbox"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            received.append(envelope)
+            return "250 OK"
+
+    port = free_port()
+    s = settings.model_copy(update={"smtp": settings.smtp.model_copy(
+        update={"host": "127.0.0.1", "port": port, "retry_after": 3.0, "send_attempts": 3})})
+    store.put("registry/agencies.csv", b"id,name,email\ncangtai,,gk@cangtai.example\nqingshan,,nobody@qs.example\n")
+    store.put("inbox/cangtai/2023/r.txt", (SAMPLES / "cangtai-2023.txt").read_bytes())
+
+    def mail() -> list[tuple[Any, ...]]:
+        return rows(settings, "SELECT email_to, emailed_at IS NOT NULL, email_attempts, email_retry_at IS NOT NULL "
+                              "FROM notices ORDER BY email_to")
+
+    pipeline.run_ingest(s)  # nothing listens on the SMTP port: the notice is written, its e-mail waits
+    assert mail() == [("gk@cangtai.example", False, 1, True)]
+    assert rows(settings, "SELECT kind, attempts FROM v_pending_work") == [("email", 1)]
+    assert len([r for r in store.list("outbox/cangtai/") if r.key.endswith(".json")]) == 1
+
+    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        store.put("inbox/qingshan/2023/r.txt", (SAMPLES / "qingshan-eco-2023-clean.txt").read_bytes())
+        pipeline.run_ingest(s)  # the retry is not due yet; the refused address is final at once
+        assert received == []
+        assert mail() == [("gk@cangtai.example", False, 1, True), ("nobody@qs.example", False, 1, False)]
+        time.sleep(3.2)
+        pipeline.run_ingest(s)  # now it is due: sent, once
+        pipeline.run_ingest(s)
+    finally:
+        ctl.stop()
+    assert [e.rcpt_tos for e in received] == [["gk@cangtai.example"]]
+    assert mail() == [("gk@cangtai.example", True, 2, False), ("nobody@qs.example", False, 1, False)]
+    assert rows(settings, "SELECT count(*) FROM v_pending_work") == [(0,)]

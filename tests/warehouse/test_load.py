@@ -126,7 +126,7 @@ def test_notices_are_pending_until_marked_sent(warehouse: Warehouse, upload) -> 
     with warehouse.write() as con:
         (pending,) = pending_notices(con)
         assert pending["json_key"] == f"outbox/nanling-housing/2023/{sub.submission_id}.json"
-        mark_sent(con, [(sub.submission_id, datetime.now(UTC), None, None)])
+        mark_sent(con, [(sub.submission_id, datetime.now(UTC), None, None, None, 0)])
         assert pending_notices(con) == []
 
 

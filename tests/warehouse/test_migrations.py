@@ -56,8 +56,9 @@ def test_an_existing_warehouse_is_upgraded_with_its_rows_kept(tmp_path: Path, up
     migrate(con)
     load_chunk(con, [upload("inbox/cangtai/2023/r.txt", sample("cangtai-2023.txt"))], "old-load")
     monkeypatch.setattr(m, "MIGRATIONS", MIGRATIONS)
-    assert migrate(con) == ["0003_faults"]
-    assert con.execute("SELECT count(*), min(delivery_attempts) FROM notices").fetchall() == [(1, 0)]
+    assert migrate(con) == ["0003_faults", "0004_email_retries"]
+    assert con.execute("SELECT count(*), min(delivery_attempts), min(email_attempts), count(email_retry_at) "
+                       "FROM notices").fetchall() == [(1, 0, 0, 0)]
     assert con.execute("SELECT count(*) FROM submissions WHERE is_current").fetchall() == [(1,)]
     assert con.execute("SELECT count(*) FROM v_pending_work").fetchall() == [(1,)]  # its notice is unsent
     nullable = dict(con.execute("SELECT table_name, is_nullable FROM information_schema.columns "

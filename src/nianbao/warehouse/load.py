@@ -230,10 +230,11 @@ def pending_notices(con: Any, submission_ids: list[str] | None = None) -> list[d
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def mark_sent(con: Any, sent: list[tuple[str, datetime, datetime | None, str | None]],
+def mark_sent(con: Any, sent: list[tuple[str, datetime, datetime | None, str | None, datetime | None, int]],
               failed: list[tuple[str, str]] | None = None) -> None:
-    """Record delivery in one transaction: ``(submission_id, sent_at, emailed_at, email_error)`` per
-    notice written, and ``(submission_id, error)`` per notice whose write failed (still pending)."""
+    """Record delivery in one transaction: ``(submission_id, sent_at, emailed_at, email_error,
+    email_retry_at, e-mails tried)`` per notice written, and ``(submission_id, error)`` per notice
+    whose write failed (still pending)."""
     if not sent and not failed:
         return
     con.execute("BEGIN TRANSACTION")
@@ -241,11 +242,13 @@ def mark_sent(con: Any, sent: list[tuple[str, datetime, datetime | None, str | N
         if sent:
             con.execute(
                 """UPDATE notices SET sent_at = u.sent_at, emailed_at = u.emailed_at, email_error = u.email_error,
+                     email_retry_at = u.retry_at, email_attempts = email_attempts + u.tries,
                      delivery_attempts = delivery_attempts + 1, delivery_error = NULL
                    FROM (SELECT unnest($1::VARCHAR[]) AS sid, unnest($2::TIMESTAMPTZ[]) AS sent_at,
-                                unnest($3::TIMESTAMPTZ[]) AS emailed_at, unnest($4::VARCHAR[]) AS email_error) u
+                                unnest($3::TIMESTAMPTZ[]) AS emailed_at, unnest($4::VARCHAR[]) AS email_error,
+                                unnest($5::TIMESTAMPTZ[]) AS retry_at, unnest($6::INTEGER[]) AS tries) u
                    WHERE notices.submission_id = u.sid""",
-                [[s[0] for s in sent], [s[1] for s in sent], [s[2] for s in sent], [s[3] for s in sent]],
+                [list(column) for column in zip(*sent, strict=True)],
             )
         if failed:
             con.execute(
@@ -258,6 +261,30 @@ def mark_sent(con: Any, sent: list[tuple[str, datetime, datetime | None, str | N
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def pending_emails(con: Any, max_attempts: int, now: datetime) -> list[dict[str, Any]]:
+    """Notices written whose e-mail the server failed for now, due for another try."""
+    cur = con.execute(
+        "SELECT submission_id, kind, subject, body_json, body_md, email_to, email_attempts FROM notices "
+        "WHERE emailed_at IS NULL AND email_retry_at <= $2 AND email_attempts < $1 "
+        "ORDER BY email_retry_at, submission_id", [max_attempts, now])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def mark_emailed(con: Any, mailed: list[tuple[str, datetime | None, str | None, datetime | None]]) -> None:
+    """Record e-mail retries: ``(submission_id, emailed_at, error, next retry or None)`` each."""
+    if not mailed:
+        return
+    con.execute(
+        """UPDATE notices SET emailed_at = u.emailed_at, email_error = u.error, email_retry_at = u.retry_at,
+             email_attempts = email_attempts + 1
+           FROM (SELECT unnest($1::VARCHAR[]) AS sid, unnest($2::TIMESTAMPTZ[]) AS emailed_at,
+                        unnest($3::VARCHAR[]) AS error, unnest($4::TIMESTAMPTZ[]) AS retry_at) u
+           WHERE notices.submission_id = u.sid""",
+        [list(column) for column in zip(*mailed, strict=True)],
+    )
 
 
 def dumps(value: Any) -> str:

@@ -3,8 +3,8 @@
 Applied migrations are recorded in ``_migrations(name, applied_at)``; a new schema change is a
 new entry at the end of :data:`MIGRATIONS`, never an edit of an applied one.
 
-Base tables hold facts and never change after a load, except ``notices.sent_at``/``emailed_at``
-(delivery happens after the load). Which upload is *current* for an agency-year is derived, not
+Base tables hold facts and never change after a load, except the delivery columns of ``notices``
+(``sent_at``, ``emailed_at`` and their attempts and errors: delivery happens after the load). Which upload is *current* for an agency-year is derived, not
 stored: the ``submissions`` view ranks an agency-year's uploads by ``received_at`` (then load
 order), so there is exactly one current upload by construction and a supersede needs no UPDATE.
 Every row carries ``load_id`` (see ``loads``) and ``submission_id``.
@@ -181,10 +181,26 @@ SELECT 'notice', n.json_key, n.delivery_attempts, n.delivery_error, n.created_at
 FROM notices n WHERE n.sent_at IS NULL;
 """
 
+EMAIL_RETRIES = """
+-- an e-mail the server failed for now (down, timeout, 4xx) is tried again by later runs
+ALTER TABLE notices ADD COLUMN email_attempts INTEGER DEFAULT 0;
+ALTER TABLE notices ADD COLUMN email_retry_at TIMESTAMPTZ;
+CREATE OR REPLACE VIEW v_pending_work AS
+SELECT 'upload' AS kind, a.key AS item, a.attempts, a.last_error, a.last_at
+FROM attempts a LEFT JOIN ledger l USING (key, etag, received_at) WHERE l.key IS NULL
+UNION ALL
+SELECT 'notice', n.json_key, n.delivery_attempts, n.delivery_error, n.created_at
+FROM notices n WHERE n.sent_at IS NULL
+UNION ALL
+SELECT 'email', n.json_key, n.email_attempts, n.email_error, n.email_retry_at
+FROM notices n WHERE n.email_retry_at IS NOT NULL AND n.emailed_at IS NULL;
+"""
+
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("0001_core_tables", CORE),
     ("0002_analyst_views", ANALYST_VIEWS),
     ("0003_faults", FAULTS),
+    ("0004_email_retries", EMAIL_RETRIES),
 )
 
 
