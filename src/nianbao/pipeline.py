@@ -193,12 +193,12 @@ def deliver_notices(store: ObjectStore, warehouse: Warehouse, settings: Settings
     deliverer's write a no-op, and e-mail goes out only with the write that created the object.
     The sweep (``submission_ids`` None) also retries e-mails the server failed for now.
     """
-    from nianbao.warehouse.load import mark_emailed, mark_sent, pending_emails, pending_notices
+    from nianbao.warehouse.load import claim_emails, mark_emailed, mark_sent, pending_notices
 
     retry_mail = submission_ids is None and settings.smtp_enabled
     with warehouse.write() as con:
         pending = pending_notices(con, submission_ids)
-        unmailed = pending_emails(con, settings.smtp.send_attempts, datetime.now(UTC)) if retry_mail else []
+        unmailed = claim_emails(con, settings.smtp.send_attempts, datetime.now(UTC)) if retry_mail else []
     out = Delivery()
     sent: list[tuple[str, datetime, datetime | None, str | None, datetime | None, int]] = []
     failed: list[tuple[str, str]] = []

@@ -89,7 +89,8 @@ def test_kill_9_in_the_middle_of_a_batch_then_a_rerun_loads_every_upload_once(se
             if loaded >= 8:  # at least two chunks (of 4) committed, many still to go
                 break
             time.sleep(0.05)
-        assert ingest.poll() is None and 0 < loaded < n, f"ingest was not caught mid-batch ({loaded} loaded)"
+        early = "" if ingest.poll() is None else (ingest.stderr.read() if ingest.stderr else "")[-2000:]
+        assert ingest.poll() is None and 0 < loaded < n, f"ingest was not caught mid-batch ({loaded} loaded) {early}"
         workers = children(ingest.pid)
         assert workers, "the ingest had no parsing workers to check"
     finally:  # whatever happened above, nothing of this ingest may outlive the test

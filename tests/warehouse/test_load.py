@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from nianbao.warehouse import Warehouse
-from nianbao.warehouse.load import mark_sent, pending_notices
+from nianbao.warehouse.load import EMAIL_LEASE_SECONDS, claim_emails, mark_emailed, mark_sent, pending_notices
 from tests.warehouse.conftest import sample
 
 KEY = "inbox/nanling-housing/2023/report.md"
@@ -119,8 +120,6 @@ def test_a_crash_mid_load_leaves_nothing_behind(warehouse: Warehouse, upload, mo
 
 
 def test_notices_are_pending_until_marked_sent(warehouse: Warehouse, upload) -> None:  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
     sub = upload(KEY, sample("cangtai-2023.txt"))
     warehouse.load([sub], "L1")
     with warehouse.write() as con:
@@ -128,6 +127,25 @@ def test_notices_are_pending_until_marked_sent(warehouse: Warehouse, upload) -> 
         assert pending["json_key"] == f"outbox/nanling-housing/2023/{sub.submission_id}.json"
         mark_sent(con, [(sub.submission_id, datetime.now(UTC), None, None, None, 0)])
         assert pending_notices(con) == []
+
+
+def test_an_email_retry_is_claimed_by_one_run_only(warehouse: Warehouse, upload) -> None:  # type: ignore[no-untyped-def]
+    sub = upload(KEY, sample("cangtai-2023.txt"))
+    warehouse.load([sub], "L1")
+    now = datetime.now(UTC)
+    with warehouse.write() as con:
+        mark_sent(con, [(sub.submission_id, now, None, "smtp down", now + timedelta(seconds=60), 1)])
+        assert claim_emails(con, 5, now) == []  # not due yet
+        (due,) = claim_emails(con, 5, now + timedelta(seconds=61))
+        assert (due["submission_id"], due["email_attempts"]) == (sub.submission_id, 1)
+        assert claim_emails(con, 5, now + timedelta(seconds=62)) == []  # claimed: a second deliverer skips it
+        later = now + timedelta(seconds=61 + 2 * EMAIL_LEASE_SECONDS + 1)
+        assert len(claim_emails(con, 5, later)) == 1  # the claiming run died: due again after the lease
+        assert claim_emails(con, 1, later + timedelta(hours=1)) == []  # no tries left
+        mark_emailed(con, [(sub.submission_id, later, None, None)])
+        assert claim_emails(con, 5, later + timedelta(hours=1)) == []
+        assert con.execute("SELECT email_attempts, emailed_at IS NOT NULL, email_retry_at FROM notices"
+                           ).fetchall() == [(2, True, None)]
 
 
 def test_restoring_two_files_of_one_agency_year_changes_nothing(warehouse: Warehouse, upload) -> None:  # type: ignore[no-untyped-def]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nianbao.model.cells import catalog
@@ -39,6 +39,10 @@ from nianbao.model.cells import catalog
 if TYPE_CHECKING:
     from nianbao.model.report import CheckResult, Report
     from nianbao.uploads import FetchFailure
+
+EMAIL_LEASE_SECONDS = 30
+"""Time claimed per e-mail retry (and once more for the batch): one SMTP exchange, its 10 s
+timeout included, with room to spare."""
 
 
 @dataclass(slots=True)
@@ -263,14 +267,22 @@ def mark_sent(con: Any, sent: list[tuple[str, datetime, datetime | None, str | N
         raise
 
 
-def pending_emails(con: Any, max_attempts: int, now: datetime) -> list[dict[str, Any]]:
-    """Notices written whose e-mail the server failed for now, due for another try."""
+def claim_emails(con: Any, max_attempts: int, now: datetime) -> list[dict[str, Any]]:
+    """Notices written whose e-mail the server failed for now and is due again, claimed for this
+    run: their next try moves past the time sending them can take, so a run delivering at the same
+    time (which waits for the same write lock) does not send them too. If this run dies, they come
+    due again after that."""
     cur = con.execute(
         "SELECT submission_id, kind, subject, body_json, body_md, email_to, email_attempts FROM notices "
         "WHERE emailed_at IS NULL AND email_retry_at <= $2 AND email_attempts < $1 "
         "ORDER BY email_retry_at, submission_id", [max_attempts, now])
     cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    due = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    if due:
+        lease = timedelta(seconds=EMAIL_LEASE_SECONDS * (1 + len(due)))
+        con.execute("UPDATE notices SET email_retry_at = $1 WHERE submission_id IN (SELECT unnest($2::VARCHAR[]))",
+                    [now + lease, [d["submission_id"] for d in due]])
+    return due
 
 
 def mark_emailed(con: Any, mailed: list[tuple[str, datetime | None, str | None, datetime | None]]) -> None:
