@@ -205,16 +205,8 @@ def _shuffle_spans(data: bytes, pattern: re.Pattern[bytes], rng: random.Random) 
 
 
 def _delete_spans(data: bytes, pattern: re.Pattern[bytes], rng: random.Random, most: int = 5) -> bytes:
-    matches = list(pattern.finditer(data))
-    if not matches:
-        return data
-    doomed = sorted(rng.sample(matches, min(len(matches), rng.randrange(1, most + 1))), key=lambda m: m.start())
-    out, last = [], 0
-    for m in doomed:
-        out.append(data[last : m.start()])
-        last = m.end()
-    out.append(data[last:])
-    return b"".join(out)
+    """Delete up to ``most`` random matches of ``pattern``."""
+    return _replace_groups(data, pattern, rng, lambda: b"", group=0, most=most)
 
 
 def _duplicate_span(data: bytes, pattern: re.Pattern[bytes], rng: random.Random) -> bytes:

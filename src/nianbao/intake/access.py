@@ -170,6 +170,11 @@ def agency_policy_template(
     return _policy([*_agency_statements(arn, AGENCY_VARIABLE, inbox, outbox), untagged])
 
 
+def _readable(arn: str, inbox: str, outbox: str, registry: str) -> list[str]:
+    """What the pipeline and operators read: every upload, every notice and the registry."""
+    return [f"{arn}/{inbox}*", f"{arn}/{outbox}*", registry]
+
+
 def _read_statements(arn: str, inbox: str, outbox: str, registry: str) -> list[Statement]:
     return [
         {"Sid": "ListBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn},
@@ -177,7 +182,7 @@ def _read_statements(arn: str, inbox: str, outbox: str, registry: str) -> list[S
             "Sid": "ReadUploadsNoticesRegistry",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": [f"{arn}/{inbox}*", f"{arn}/{outbox}*", registry],
+            "Resource": _readable(arn, inbox, outbox, registry),
         },
     ]
 
@@ -239,7 +244,7 @@ def operator_policy(
             "Sid": "ReadHistory",
             "Effect": "Allow",
             "Action": "s3:GetObjectVersion",
-            "Resource": [f"{arn}/{inbox}*", f"{arn}/{outbox}*", registry],
+            "Resource": _readable(arn, inbox, outbox, registry),
         },
     ])
 
