@@ -199,14 +199,15 @@ def ingest(keys: tuple[str, ...], use_prefect: bool, chunk_size: int | None, dat
 
 
 def _anything_new(settings: Settings) -> bool:
-    """True when the inbox holds an upload the ledger has not seen (a listing, nothing downloaded)."""
-    from nianbao import pipeline
+    """True when the inbox holds an upload the ledger has not seen (a listing up to the first one,
+    nothing downloaded; the registry and parsing workers are the ingest run's business)."""
+    from nianbao.intake.store import S3Store
+    from nianbao.pipeline import discover_new
+    from nianbao.warehouse import Warehouse
 
-    run = pipeline.Run.open(settings, "watch")
-    try:
-        return bool(pipeline.select_refs(run, None))
-    finally:
-        run.close()
+    prefix = settings.s3.inbox_prefix
+    ledger = Warehouse.from_settings(settings).ledger(prefix)
+    return next(discover_new(S3Store.from_settings(settings), ledger, prefix), None) is not None
 
 
 @click.command()
